@@ -56,7 +56,7 @@ def check_gamma(gamma: float | torch.Tensor) -> None:
 
 
 def check_logits(logits: torch.Tensor, name: str = "logits") -> None:
-    """Raise ``ValueError``/``TypeError`` unless ``logits`` is a finite float ``[..., 5]`` tensor."""
+    """Raise unless ``logits`` is a finite floating-point ``[..., 5]`` tensor."""
     if not isinstance(logits, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(logits).__name__}")
     if not logits.is_floating_point():

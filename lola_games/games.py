@@ -18,9 +18,9 @@ Built-in games (actions listed as index 0, index 1; rewards for (own, other)):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 import torch
