@@ -1,0 +1,161 @@
+import itertools
+
+import pytest
+import torch
+
+from lola_games.exact import discounted_values, discounted_visits, exact_values
+from lola_games.games import MatrixGame, get_game
+
+BIG = 30.0  # sigmoid(30) = 1 - 1e-13: deterministic for all practical purposes
+C = torch.full((5,), BIG, dtype=torch.float64)
+D = -C
+TFT = torch.tensor([BIG, BIG, -BIG, BIG, -BIG], dtype=torch.float64)  # C at start, after CC, DC
+
+
+def brute_force_values(game, l0, l1, gamma, horizon=400):
+    """Per-step values by rolling the outcome distribution forward, outcome by outcome."""
+    p0, p1 = torch.sigmoid(l0), torch.sigmoid(l1)
+
+    def prob(p, state, action):
+        return p[state] if action == 0 else 1 - p[state]
+
+    # outcome (a0, a1) from player 0's side; player 1's own state is (a1, a0)
+    def state_index(own, other):
+        return 1 + 2 * own + other
+
+    outcomes = list(itertools.product((0, 1), repeat=2))
+    dist = {(a0, a1): prob(p0, 0, a0) * prob(p1, 0, a1) for a0, a1 in outcomes}
+    v0 = v1 = 0.0
+    for t in range(horizon):
+        for (a0, a1), p in dist.items():
+            r0, r1 = game.rewards(a0, a1)
+            v0 = v0 + gamma**t * p * r0
+            v1 = v1 + gamma**t * p * r1
+        new = {k: 0.0 for k in dist}
+        for (a0, a1), p in dist.items():
+            for b0, b1 in new:
+                new[(b0, b1)] = new[(b0, b1)] + p * prob(p0, state_index(a0, a1), b0) * prob(
+                    p1, state_index(a1, a0), b1
+                )
+        dist = new
+    return (1 - gamma) * v0, (1 - gamma) * v1
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 0.96])
+def test_known_ipd_values(gamma):
+    v = exact_values("ipd", C, C, gamma)
+    assert torch.allclose(torch.stack(v), torch.tensor([-1.0, -1.0], dtype=torch.float64))
+    v = exact_values("ipd", D, D, gamma)
+    assert torch.allclose(torch.stack(v), torch.tensor([-2.0, -2.0], dtype=torch.float64))
+    v = exact_values("ipd", TFT, TFT, gamma)
+    assert torch.allclose(torch.stack(v), torch.tensor([-1.0, -1.0], dtype=torch.float64))
+    v_tft, v_alld = exact_values("ipd", TFT, D, gamma)
+    assert torch.isclose(v_alld, torch.tensor((1 - gamma) * 0 + gamma * -2, dtype=torch.float64))
+    assert torch.isclose(v_tft, torch.tensor((1 - gamma) * -3 + gamma * -2, dtype=torch.float64))
+    # the same pair with the players swapped
+    v_alld, v_tft2 = exact_values("ipd", D, TFT, gamma)
+    assert torch.isclose(v_tft2, v_tft)
+
+
+def test_tft_from_own_side_both_seats():
+    # TFT as player 1 punishes player 0's defection: its own state after (own C, other D) is CD
+    alternate = torch.tensor([BIG, -BIG, -BIG, BIG, BIG], dtype=torch.float64)  # C, then flip
+    a = exact_values("ipd", TFT, alternate, 0.9)
+    b = exact_values("ipd", alternate, TFT, 0.9)
+    assert torch.allclose(a[0], b[1]) and torch.allclose(a[1], b[0])
+
+
+@pytest.mark.parametrize("name", ["ipd", "imp", "stag_hunt", "chicken"])
+def test_matches_brute_force_rollout(name):
+    game = get_game(name)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        l0 = torch.randn(5, generator=gen, dtype=torch.float64)
+        l1 = torch.randn(5, generator=gen, dtype=torch.float64)
+        exact = exact_values(game, l0, l1, 0.9)
+        brute = brute_force_values(game, l0, l1, 0.9)
+        for e, b in zip(exact, brute, strict=True):
+            assert torch.isclose(e, b, atol=1e-12), (name, e, b)
+
+
+def test_unnormalised_and_visits():
+    gen = torch.Generator().manual_seed(1)
+    l0, l1 = torch.randn(2, 4, 5, generator=gen, dtype=torch.float64)
+    gamma = 0.96
+    visits = discounted_visits(l0, l1, gamma)
+    assert visits.shape == (4, 4)
+    assert torch.allclose(visits.sum(-1), torch.full((4,), 1 / (1 - gamma), dtype=torch.float64))
+    V0, V1 = discounted_values("ipd", l0, l1, gamma)
+    v0, v1 = exact_values("ipd", l0, l1, gamma)
+    assert torch.allclose(v0, (1 - gamma) * V0) and torch.allclose(v1, (1 - gamma) * V1)
+
+
+def test_batched_and_broadcast():
+    gen = torch.Generator().manual_seed(2)
+    l0 = torch.randn(3, 4, 5, generator=gen)
+    l1 = torch.randn(4, 5, generator=gen)
+    v0, v1 = exact_values("imp", l0, l1, 0.9)
+    assert v0.shape == v1.shape == (3, 4) and v0.dtype == torch.float32
+    for i in range(3):
+        for j in range(4):
+            e0, e1 = exact_values("imp", l0[i, j], l1[j], 0.9)
+            assert torch.isclose(v0[i, j], e0, atol=1e-5) and torch.isclose(v1[i, j], e1, atol=1e-5)
+    # zero-sum game: values cancel
+    assert torch.allclose(v0 + v1, torch.zeros(3, 4), atol=1e-5)
+
+
+def test_differentiable_twice():
+    gen = torch.Generator().manual_seed(3)
+    l0 = torch.randn(3, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    l1 = torch.randn(3, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    for name in ("ipd", "chicken"):
+        f = lambda a, b, name=name: exact_values(name, a, b, 0.9)  # noqa: E731
+        assert torch.autograd.gradcheck(f, (l0, l1))
+        assert torch.autograd.gradgradcheck(f, (l0, l1))
+
+
+def test_gamma_tensor_gives_hypergradient():
+    l0 = torch.zeros(5, dtype=torch.float64)
+    l1 = torch.tensor([1.0, -1.0, 0.5, 0.0, 2.0], dtype=torch.float64)
+    gamma = torch.tensor(0.8, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda g: exact_values("ipd", l0, l1, g), (gamma,))
+
+
+@pytest.mark.parametrize("gamma", [-0.1, 1.0, 1.5, float("nan"), "0.9x"])
+def test_bad_gamma(gamma):
+    with pytest.raises(ValueError, match="gamma"):
+        exact_values("ipd", C, C, gamma)
+
+
+def test_bad_logits():
+    with pytest.raises(ValueError, match=r"logits_0 must have shape \[..., 5\]"):
+        exact_values("ipd", torch.zeros(4), C, 0.9)
+    with pytest.raises(ValueError, match="logits_1 contains NaN"):
+        exact_values("ipd", C, torch.tensor([0.0, float("nan"), 0, 0, 0], dtype=torch.float64), 0.9)
+    with pytest.raises(ValueError, match="logits_0 contains NaN or infinite"):
+        exact_values("ipd", torch.tensor([float("inf"), 0, 0, 0, 0]), C, 0.9)
+    with pytest.raises(TypeError, match="floating-point"):
+        exact_values("ipd", torch.zeros(5, dtype=torch.long), C, 0.9)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        exact_values("ipd", [0.0] * 5, C, 0.9)
+    with pytest.raises(ValueError, match="do not broadcast"):
+        exact_values("ipd", torch.zeros(3, 5), torch.zeros(4, 5), 0.9)
+
+
+def test_game_must_have_two_actions():
+    rps = MatrixGame("rps", ("R", "P", "S"), torch.zeros(2, 3, 3).numpy())
+    with pytest.raises(ValueError, match="2-action game"):
+        exact_values(rps, C, C, 0.9)
+    with pytest.raises(ValueError, match="unknown game"):
+        exact_values("nope", C, C, 0.9)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu_and_rejects_mixed_devices():
+    gen = torch.Generator().manual_seed(4)
+    l0, l1 = torch.randn(2, 16, 5, generator=gen, dtype=torch.float64)
+    cpu = exact_values("ipd", l0, l1, 0.96)
+    gpu = exact_values("ipd", l0.cuda(), l1.cuda(), 0.96)
+    assert torch.allclose(cpu[0], gpu[0].cpu()) and torch.allclose(cpu[1], gpu[1].cpu())
+    with pytest.raises(ValueError, match="logits_0 is on cpu but logits_1 is on cuda"):
+        exact_values("ipd", l0, l1.cuda(), 0.96)
