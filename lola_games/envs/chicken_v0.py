@@ -1,0 +1,49 @@
+"""Iterated chicken as a PettingZoo environment.
+
+Actions S (swerve, 0) and T (straight, 1); both going straight crashes.
+
+Rewards of one round (player_0's action, player_1's action -> player_0, player_1)::
+
+    player_0 player_1   reward_0 reward_1
+           S        S          0        0
+           S        T         -1        1
+           T        S          1       -1
+           T        T        -10      -10
+
+Creation::
+
+    from lola_games.envs import chicken_v0
+    aec = chicken_v0.env(max_cycles=150)
+    par = chicken_v0.parallel_env(continuation_prob=0.96, render_mode="ansi")
+    # or, once lola_games.envs is imported: pettingzoo.make("parallel", "lola_games/chicken-v0")
+
+Keyword arguments, observations and the state are those of
+:class:`lola_games.envs.iterated.IteratedMatrixGameEnv`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pettingzoo import AECEnv
+
+from lola_games.envs import iterated
+
+__all__ = ["GAME", "env", "parallel_env", "raw_env"]
+
+GAME = "chicken"
+
+
+def env(**kwargs: Any) -> AECEnv:
+    """AEC env with order and action checks; ``kwargs`` as ``IteratedMatrixGameEnv``."""
+    return iterated.env(GAME, **kwargs)
+
+
+def parallel_env(**kwargs: Any) -> iterated.IteratedMatrixGameEnv:
+    """Parallel env; ``kwargs`` as ``IteratedMatrixGameEnv`` (max_cycles, ...)."""
+    return iterated.parallel_env(GAME, **kwargs)
+
+
+def raw_env(**kwargs: Any) -> AECEnv:
+    """Unwrapped AEC env (the parallel env through ``parallel_to_aec_wrapper``)."""
+    return iterated.raw_env(GAME, **kwargs)

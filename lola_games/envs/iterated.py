@@ -1,0 +1,354 @@
+"""Iterated matrix games as a PettingZoo ``ParallelEnv``.
+
+One env class, :class:`IteratedMatrixGameEnv`, plays any two-player
+:class:`~lola_games.games.MatrixGame` round after round.
+
+* Agents ``player_0`` and ``player_1``; action space ``Discrete(n)``.
+* Observation of each player: ``Box(0, 1, (n * n + 1,), float32)``, a one-hot of the previous
+  outcome seen from the observer's own side, ``(own, other)`` at index ``own * n + other``;
+  at reset the last entry (index ``n * n``) marks START.
+* Rewards: player ``i`` gets ``payoffs[i, own, other]``.
+* ``state()``: both observations concatenated, ``[obs_0, obs_1]``, in
+  ``Box(0, 1, (2 * (n * n + 1),), float32)``.
+* An episode ends by truncation after ``max_cycles`` rounds. With ``continuation_prob=delta``
+  it also ends by termination after each round with probability ``1 - delta`` (drawn from
+  the env's RNG, seeded by ``reset(seed=...)``), the "infinitely repeated game with
+  discount": round ``t`` is played with probability ``delta**t``, so the expected
+  undiscounted return equals the ``delta``-discounted return. A round that reaches
+  ``max_cycles`` is reported as truncated, not terminated.
+* ``infos[agent] = {"round": t}``, the number of rounds played so far.
+
+Memory-one policies index the same outcomes as states ``1 + own * n + other`` with START at
+``0`` (:data:`MatrixGame.state_names`); :func:`lola_games.rollout.observation_state` maps an
+observation to that index.
+
+Module-level constructors follow PettingZoo's layout: :func:`parallel_env` (the env itself),
+:func:`raw_env` (its AEC conversion) and :func:`env` (the AEC env with checks). The modules
+``ipd_v0``, ``imp_v0``, ``stag_hunt_v0`` and ``chicken_v0`` fix the game.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium.spaces import Box, Discrete
+from gymnasium.utils import seeding
+from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+from pettingzoo.utils.wrappers import OrderEnforcingWrapper
+
+from lola_games.games import MatrixGame, get_game
+
+__all__ = ["IteratedMatrixGameEnv", "CheckedAECWrapper", "parallel_env", "raw_env", "env"]
+
+AGENTS = ("player_0", "player_1")
+
+
+class IteratedMatrixGameEnv(ParallelEnv):
+    """A two-player matrix game repeated for up to ``max_cycles`` rounds.
+
+    Args:
+        game: a :class:`MatrixGame` or the name of a built-in one (``"ipd"``, ...).
+        max_cycles: rounds per episode before truncation (default 150).
+        continuation_prob: optional probability in ``(0, 1]`` that the game goes on after
+            each round; ``None`` (default) plays exactly ``max_cycles`` rounds.
+        render_mode: ``None``, ``"ansi"`` (``render()`` returns a line of text) or
+            ``"human"`` (``render()`` prints it).
+
+    Raises:
+        ValueError: unknown game or render mode, ``max_cycles`` not a positive int,
+            ``continuation_prob`` outside ``(0, 1]``.
+    """
+
+    metadata = {
+        "render_modes": ["human", "ansi"],
+        "name": "iterated_matrix_game_v0",
+        "is_parallelizable": True,
+        "render_fps": 1,
+    }
+
+    def __init__(
+        self,
+        game: MatrixGame | str,
+        max_cycles: int = 150,
+        continuation_prob: float | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        self.game = get_game(game)
+        self.max_cycles = max_cycles
+        if continuation_prob is not None:
+            if isinstance(continuation_prob, bool) or not isinstance(
+                continuation_prob, (int, float, np.floating, np.integer)
+            ):
+                raise ValueError(
+                    f"continuation_prob must be a number in (0, 1] or None, "
+                    f"got {continuation_prob!r}"
+                )
+            continuation_prob = float(continuation_prob)
+            if math.isnan(continuation_prob) or not 0.0 < continuation_prob <= 1.0:
+                raise ValueError(
+                    f"continuation_prob must be in (0, 1] or None, got {continuation_prob}"
+                )
+        self.continuation_prob = continuation_prob
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be None or one of {self.metadata['render_modes']}, "
+                f"got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+        self.metadata = {**type(self).metadata, "name": f"{self.game.name}_v0"}
+
+        n = self.game.n_actions
+        self.n_actions = n
+        self.obs_dim = n * n + 1
+        self.possible_agents = list(AGENTS)
+        self.agents: list[str] = []
+        # One cached space object per agent: the same object on every call.
+        self.observation_spaces = {
+            a: Box(0.0, 1.0, (self.obs_dim,), np.float32) for a in self.possible_agents
+        }
+        self.action_spaces = {a: Discrete(n) for a in self.possible_agents}
+        self.state_space = Box(0.0, 1.0, (2 * self.obs_dim,), np.float32)
+
+        self._np_random: np.random.Generator | None = None
+        self._round = 0
+        self._outcome: tuple[int, int] | None = None  # last joint actions (a0, a1)
+        self._last_rewards = (0.0, 0.0)
+        self._totals = (0.0, 0.0)
+        self._has_reset = False
+
+    # -- properties and spaces -----------------------------------------------------------
+
+    @property
+    def max_cycles(self) -> int:
+        """Rounds per episode before truncation (a positive int; settable)."""
+        return self._max_cycles
+
+    @max_cycles.setter
+    def max_cycles(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"max_cycles must be a positive int, got {value!r}")
+        self._max_cycles = int(value)
+
+    @property
+    def round(self) -> int:
+        """Rounds played since the last reset."""
+        return self._round
+
+    def observation_space(self, agent: str) -> Box:
+        return self.observation_spaces[self._check_agent(agent)]
+
+    def action_space(self, agent: str) -> Discrete:
+        return self.action_spaces[self._check_agent(agent)]
+
+    def _check_agent(self, agent: Any) -> str:
+        if agent not in self.possible_agents:
+            raise ValueError(f"unknown agent {agent!r}; agents are {self.possible_agents}")
+        return agent
+
+    # -- observations ----------------------------------------------------------------------
+
+    def _observations(self) -> tuple[np.ndarray, np.ndarray]:
+        """One-hot observations of both players from their own sides."""
+        n = self.n_actions
+        obs_0 = np.zeros(self.obs_dim, dtype=np.float32)
+        obs_1 = np.zeros(self.obs_dim, dtype=np.float32)
+        if self._outcome is None:
+            obs_0[n * n] = obs_1[n * n] = 1.0
+        else:
+            a0, a1 = self._outcome
+            obs_0[a0 * n + a1] = 1.0
+            obs_1[a1 * n + a0] = 1.0
+        return obs_0, obs_1
+
+    def state(self) -> np.ndarray:
+        """Both observations concatenated, ``[obs_0, obs_1]``, shape ``[2 * (n * n + 1)]``."""
+        if not self._has_reset:
+            raise ValueError("state() called before reset()")
+        return np.concatenate(self._observations())
+
+    # -- reset / step --------------------------------------------------------------------
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        """Start an episode; ``seed`` reseeds the env's RNG (used by ``continuation_prob``).
+
+        Returns ``(observations, infos)``, both keyed by agent; observations mark START.
+        """
+        if seed is not None or self._np_random is None:
+            self._np_random, _ = seeding.np_random(seed)
+        self.agents = list(self.possible_agents)
+        self._round = 0
+        self._outcome = None
+        self._last_rewards = (0.0, 0.0)
+        self._totals = (0.0, 0.0)
+        self._has_reset = True
+        obs = dict(zip(self.agents, self._observations(), strict=True))
+        infos = {a: {"round": 0} for a in self.agents}
+        return obs, infos
+
+    def check_action(self, agent: str, action: Any) -> int:
+        """Validate one agent's action and return it as an int; changes nothing."""
+        n = self.n_actions
+        if action is None or isinstance(action, (bool, np.bool_)):
+            raise TypeError(f"action of {agent} must be an integer in [0, {n}), got {action!r}")
+        try:
+            value = operator.index(action)
+        except TypeError:
+            raise TypeError(
+                f"action of {agent} must be an integer in [0, {n}), got {action!r} "
+                f"of type {type(action).__name__}"
+            ) from None
+        if not 0 <= value < n:
+            raise ValueError(
+                f"action of {agent} out of range: {value} not in [0, {n}) "
+                f"({self.game.name} actions: {', '.join(self.game.action_names)})"
+            )
+        return value
+
+    def check_actions(self, actions: Any) -> tuple[int, int]:
+        """Validate a step's ``actions`` dict and return ``(a0, a1)``; changes nothing.
+
+        Raises:
+            ValueError: step before reset or after the episode ended, unknown or missing
+                agents, an action out of range.
+            TypeError: ``actions`` not a dict, an action that is not an integer.
+        """
+        if not self._has_reset:
+            raise ValueError("step() called before reset()")
+        if not self.agents:
+            raise ValueError("step() called after the episode ended; call reset() first")
+        if not isinstance(actions, Mapping):
+            raise TypeError(
+                f"actions must be a dict {{agent: action}}, got {type(actions).__name__}"
+            )
+        unknown = [a for a in actions if a not in self.possible_agents]
+        if unknown:
+            raise ValueError(f"unknown agent(s) {unknown}; agents are {self.possible_agents}")
+        missing = [a for a in self.agents if a not in actions]
+        if missing:
+            raise ValueError(f"missing action(s) for {missing}")
+        a0, a1 = (self.check_action(a, actions[a]) for a in self.agents)
+        return a0, a1
+
+    def step(
+        self, actions: Mapping[str, int]
+    ) -> tuple[
+        dict[str, np.ndarray],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
+        """Play one round; ``actions`` maps each agent to an int in ``[0, n)``.
+
+        Everything is validated (:meth:`check_actions`) before any state changes.
+        Returns ``(observations, rewards, terminations, truncations, infos)``.
+        """
+        a0, a1 = self.check_actions(actions)
+        r0, r1 = self.game.rewards(a0, a1)
+
+        self._outcome = (a0, a1)
+        self._round += 1
+        self._last_rewards = (r0, r1)
+        self._totals = (self._totals[0] + r0, self._totals[1] + r1)
+        truncated = self._round >= self.max_cycles
+        terminated = False
+        if self.continuation_prob is not None:
+            terminated = bool(self._np_random.random() >= self.continuation_prob) and not truncated
+
+        agents = self.agents
+        obs = dict(zip(agents, self._observations(), strict=True))
+        rewards = {agents[0]: r0, agents[1]: r1}
+        terminations = dict.fromkeys(agents, terminated)
+        truncations = dict.fromkeys(agents, truncated)
+        infos = {a: {"round": self._round} for a in agents}
+        if terminated or truncated:
+            self.agents = []
+        if self.render_mode == "human":
+            self.render()
+        return obs, rewards, terminations, truncations, infos
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def _render_text(self) -> str:
+        g = self.game
+        head = f"{g.name} round {self._round}/{self.max_cycles}:"
+        totals = f"totals {self._totals[0]:g}, {self._totals[1]:g}"
+        if self._outcome is None:
+            return f"{head} start | {totals}"
+        a0, a1 = self._outcome
+        r0, r1 = self._last_rewards
+        return (
+            f"{head} {AGENTS[0]} {g.action_names[a0]}, {AGENTS[1]} {g.action_names[a1]} "
+            f"| rewards {r0:g}, {r1:g} | {totals}"
+        )
+
+    def render(self) -> str | None:
+        """``"ansi"``: the current round as text; ``"human"``: print it and return None."""
+        if self.render_mode is None:
+            gymnasium.logger.warn(
+                "render() called without a render_mode; pass render_mode='ansi' or 'human'"
+            )
+            return None
+        if not self._has_reset:
+            raise ValueError("render() called before reset()")
+        text = self._render_text()
+        if self.render_mode == "ansi":
+            return text
+        print(text)
+        return None
+
+    def close(self) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return (
+            f"IteratedMatrixGameEnv({self.game.name!r}, max_cycles={self.max_cycles}, "
+            f"continuation_prob={self.continuation_prob})"
+        )
+
+
+class CheckedAECWrapper(OrderEnforcingWrapper):
+    """PettingZoo's ``OrderEnforcingWrapper`` that also rejects bad steps with ``ValueError``.
+
+    Before anything changes it checks the action of the agent to move (``TypeError`` /
+    ``ValueError`` as the parallel env; ``None`` required for an agent already done) and
+    rejects a step after all agents are done. PettingZoo's ``AssertOutOfBoundsWrapper``
+    would raise ``AssertionError`` (skipped under ``python -O``) and ``OrderEnforcingWrapper``
+    only logs a warning for a step after the end.
+    """
+
+    def step(self, action: Any) -> None:
+        if not self._has_reset:
+            raise ValueError("step() called before reset()")
+        if not self.agents:
+            raise ValueError("step() called after the episode ended; call reset() first")
+        agent = self.agent_selection
+        done = self.terminations[agent] or self.truncations[agent]
+        if done and action is not None:
+            raise ValueError(f"{agent} is done: its action must be None, got {action!r}")
+        if not done:
+            self.env.unwrapped.check_action(agent, action)
+        super().step(action)
+
+
+def parallel_env(game: MatrixGame | str, **kwargs: Any) -> IteratedMatrixGameEnv:
+    """The parallel env of ``game``; ``kwargs`` as :class:`IteratedMatrixGameEnv`."""
+    return IteratedMatrixGameEnv(game, **kwargs)
+
+
+def raw_env(game: MatrixGame | str, **kwargs: Any) -> AECEnv:
+    """The unwrapped AEC env: ``parallel_to_aec_wrapper(parallel_env(game, **kwargs))``."""
+    return parallel_to_aec_wrapper(parallel_env(game, **kwargs))
+
+
+def env(game: MatrixGame | str, **kwargs: Any) -> AECEnv:
+    """The AEC env of ``game`` with order and action checks (:class:`CheckedAECWrapper`)."""
+    return CheckedAECWrapper(raw_env(game, **kwargs))
