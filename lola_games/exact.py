@@ -36,10 +36,6 @@ __all__ = [
 N_STATES = 5
 """Number of memory-one states (start, CC, CD, DC, DD) and so of logits per policy."""
 
-# Player 1 sees joint outcome (a0, a1) as (own=a1, other=a0): CD <-> DC.
-_PLAYER1_VIEW = (0, 1, 3, 2, 4)
-
-
 def check_gamma(gamma: float | torch.Tensor) -> None:
     """Raise ``ValueError`` unless ``gamma`` is a real scalar in ``[0, 1)``."""
     if isinstance(gamma, torch.Tensor):
@@ -70,12 +66,7 @@ def check_logits(logits: torch.Tensor, name: str = "logits") -> None:
         raise ValueError(f"{name} contains NaN or infinite values")
 
 
-def _check_pair(game: MatrixGame, logits_0: torch.Tensor, logits_1: torch.Tensor) -> None:
-    if game.n_actions != 2:
-        raise ValueError(
-            f"exact values of memory-one policies need a 2-action game; "
-            f"{game.name!r} has {game.n_actions} actions"
-        )
+def _check_pair(logits_0: torch.Tensor, logits_1: torch.Tensor) -> None:
     check_logits(logits_0, "logits_0")
     check_logits(logits_1, "logits_1")
     if logits_0.device != logits_1.device:
@@ -96,6 +87,22 @@ def _joint(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.stack([x * y, x * (1 - y), (1 - x) * y, (1 - x) * (1 - y)], dim=-1)
 
 
+def _visits(logits_0: torch.Tensor, logits_1: torch.Tensor, gamma) -> torch.Tensor:
+    """Discounted visits ``[..., 4]``; inputs already checked."""
+    dtype = torch.promote_types(logits_0.dtype, logits_1.dtype)
+    p0 = torch.sigmoid(logits_0.to(dtype))
+    p1 = torch.sigmoid(logits_1.to(dtype))
+    # Player 1's own states (start, CC, CD, DC, DD) seen from player 0's side: CD <-> DC.
+    p1 = torch.cat([p1[..., :2], p1[..., 3:4], p1[..., 2:3], p1[..., 4:]], dim=-1)
+    p0, p1 = torch.broadcast_tensors(p0, p1)
+    start = _joint(p0[..., 0], p1[..., 0])  # [..., 4]
+    trans = _joint(p0[..., 1:], p1[..., 1:])  # [..., 4 (from), 4 (to)]
+    eye = torch.eye(4, dtype=dtype, device=p0.device)
+    # visits^T (I - gamma P) = start^T  <=>  (I - gamma P)^T visits = start
+    system = (eye - gamma * trans).transpose(-1, -2)
+    return torch.linalg.solve(system, start.unsqueeze(-1)).squeeze(-1)
+
+
 def discounted_visits(
     logits_0: torch.Tensor,
     logits_1: torch.Tensor,
@@ -113,18 +120,8 @@ def discounted_visits(
         ``1 / (1 - gamma)``.
     """
     check_gamma(gamma)
-    check_logits(logits_0, "logits_0")
-    check_logits(logits_1, "logits_1")
-    dtype = torch.promote_types(logits_0.dtype, logits_1.dtype)
-    p0 = torch.sigmoid(logits_0.to(dtype))
-    p1 = torch.sigmoid(logits_1.to(dtype))[..., list(_PLAYER1_VIEW)]
-    p0, p1 = torch.broadcast_tensors(p0, p1)
-    start = _joint(p0[..., 0], p1[..., 0])  # [..., 4]
-    trans = _joint(p0[..., 1:], p1[..., 1:])  # [..., 4 (from), 4 (to)]
-    eye = torch.eye(4, dtype=dtype, device=p0.device)
-    # x^T (I - gamma P) = start^T  <=>  (I - gamma P)^T x = start
-    system = (eye - gamma * trans).transpose(-1, -2)
-    return torch.linalg.solve(system, start.unsqueeze(-1)).squeeze(-1)
+    _check_pair(logits_0, logits_1)
+    return _visits(logits_0, logits_1, gamma)
 
 
 def discounted_values(
@@ -138,7 +135,11 @@ def discounted_values(
     Shapes as :func:`exact_values`. This is the scale of the LOLA paper's learning rates.
     """
     game = get_game(game)
-    _check_pair(game, logits_0, logits_1)
+    if game.n_actions != 2:
+        raise ValueError(
+            f"exact values of memory-one policies need a 2-action game; "
+            f"{game.name!r} has {game.n_actions} actions"
+        )
     visits = discounted_visits(logits_0, logits_1, gamma)
     payoffs = game.payoff_tensor(device=visits.device, dtype=visits.dtype)
     r0 = payoffs[0].reshape(4)  # outcome (a0, a1) -> payoffs[0, a0, a1]
