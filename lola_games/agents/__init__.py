@@ -1,0 +1,48 @@
+"""Learning agents: the shared interface and registry (:mod:`.base`) and the exact learners.
+
+Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
+``alld``, ``random`` (see :func:`make_agent`).
+"""
+
+from lola_games.agents.base import (
+    AGENTS,
+    Agent,
+    Context,
+    Evaluation,
+    agent_names,
+    exact_evaluate,
+    make_agent,
+    register_agent,
+)
+from lola_games.agents.fixed import (
+    AlwaysCooperate,
+    AlwaysDefect,
+    FixedAgent,
+    RandomAgent,
+    TitForTat,
+)
+from lola_games.agents.lola import LOLA, LookaheadLOLA
+from lola_games.agents.naive import GradientAgent, NaiveLearner
+from lola_games.agents.sos import SOS, LookAhead
+
+__all__ = [
+    "AGENTS",
+    "Agent",
+    "Context",
+    "Evaluation",
+    "agent_names",
+    "exact_evaluate",
+    "make_agent",
+    "register_agent",
+    "GradientAgent",
+    "NaiveLearner",
+    "LOLA",
+    "LookaheadLOLA",
+    "LookAhead",
+    "SOS",
+    "FixedAgent",
+    "TitForTat",
+    "AlwaysCooperate",
+    "AlwaysDefect",
+    "RandomAgent",
+]

@@ -1,0 +1,132 @@
+"""LookAhead (Zhang & Lesser 2010) and Stable Opponent Shaping (SOS, Letcher et al. 2019).
+
+Notation of the SOS paper, with losses ``L_i = -V_i`` (unnormalised discounted values) and
+both players' logits ``theta = (theta_1, theta_2)``:
+
+* ``xi = (grad_1 L1, grad_2 L2)``, the simultaneous gradient;
+* ``H = grad xi``, the game's Hessian, split as ``H = H_d + H_o`` into its diagonal and
+  off-diagonal blocks, so ``(H_o xi)_1 = (grad_2 grad_1 L1) grad_2 L2``;
+* ``chi = diag(H_o^T grad L)``, so ``chi_1 = (grad_1 grad_2 L2)^T grad_2 L1``.
+
+With lookahead rate ``alpha``:
+
+* LookAhead: ``xi_0 = (I - alpha H_o) xi`` -- each player differentiates its loss at the
+  opponent's anticipated naive step, with that step held constant in its own parameters:
+  ``xi_0,1 = grad_1 [L1 - alpha grad_2 L1 . stop(grad_2 L2)]``.
+* SOS: ``xi_p = xi_0 - p alpha chi`` with, per seed (over both players' joint vectors),
+
+  - ``p1 = 1`` if ``<-alpha chi, xi_0> >= 0`` else ``min(1, -a |xi_0|^2 / <-alpha chi, xi_0>)``,
+  - ``p2 = |xi|^2`` if ``|xi| < b`` else ``1``,
+  - ``p = min(p1, p2)``; the published ``a = 0.5``, ``b = 0.1``.
+
+  ``p = 1`` gives the SOS paper's LOLA, ``xi_0 - alpha chi``.
+
+Each agent computes the joint quantities from both players' current logits and steps along
+its own block: ``theta_1 <- theta_1 - lr * xi_1`` (the direction returned is ``-xi_1``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from lola_games.agents.base import Context, player_values, register_agent
+from lola_games.agents.naive import GradientAgent, check_rate, leaves
+
+__all__ = ["LookAhead", "SOS", "sos_terms"]
+
+
+def _dot(x: Tensor, y: Tensor) -> Tensor:
+    """Per-seed dot products of ``[S, 5]`` tensors, summed over seeds (for autograd)."""
+    return (x * y).sum()
+
+
+def sos_terms(
+    own: Tensor, other: Tensor, ctx: Context, alpha: float, need_chi: bool = True
+) -> tuple[list[Tensor], list[Tensor], list[Tensor] | None]:
+    """``(xi, xi_0, chi)``, each a list ``[own block, opponent block]`` of ``[S, 5]`` tensors.
+
+    ``chi`` is ``None`` when not ``need_chi``.
+    """
+    th = leaves(own, other)
+    v_own, v_other = player_values(ctx, th[0], th[1])
+    losses = (-v_own.sum(), -v_other.sum())
+    # g[i][j] = grad_j L_i
+    g = [torch.autograd.grad(loss, th, create_graph=True) for loss in losses]
+    xi = [g[0][0], g[1][1]]
+    xi_0, chi = [], []
+    for i in range(2):
+        j = 1 - i
+        h_o_xi = torch.autograd.grad(_dot(g[i][j], g[j][j].detach()), th[i], retain_graph=True)[0]
+        xi_0.append(xi[i] - alpha * h_o_xi)
+        if need_chi:
+            chi.append(torch.autograd.grad(_dot(g[i][j].detach(), g[j][j]), th[i],
+                                           retain_graph=True)[0])
+    return ([x.detach() for x in xi], [x.detach() for x in xi_0],
+            [c.detach() for c in chi] if need_chi else None)
+
+
+@register_agent("la")
+class LookAhead(GradientAgent):
+    """LookAhead (Zhang & Lesser 2010, as written in the SOS paper): step along ``-xi_0``.
+
+    Args:
+        lr: own learning rate.
+        alpha: lookahead rate (the opponent's anticipated learning rate); default ``lr``.
+        optimizer: ``"sgd"`` or ``"adam"``.
+    """
+
+    name = "la"
+
+    def __init__(self, lr: float = 1.0, alpha: float | None = None, optimizer: str = "sgd") -> None:
+        super().__init__(lr, optimizer)
+        self.alpha = self.lr if alpha is None else check_rate("alpha", alpha)
+
+    def direction(self, own: Tensor, other: Tensor, ctx: Context) -> Tensor:
+        _, xi_0, _ = sos_terms(own, other, ctx, self.alpha, need_chi=False)
+        return -xi_0[0]
+
+
+@register_agent("sos")
+class SOS(GradientAgent):
+    """Stable Opponent Shaping: step along ``-xi_p = -(xi_0 - p alpha chi)`` (module docstring).
+
+    Args:
+        lr: own learning rate.
+        alpha: lookahead rate; default ``lr`` (the paper uses one ``alpha`` for both).
+        a: in (0, 1), bounds how far the shaping term may turn ``xi_0`` (published 0.5).
+        b: gradient norm below which ``p`` shrinks as ``|xi|^2`` (published 0.1).
+        optimizer: ``"sgd"`` or ``"adam"``.
+    """
+
+    name = "sos"
+
+    def __init__(
+        self,
+        lr: float = 1.0,
+        alpha: float | None = None,
+        a: float = 0.5,
+        b: float = 0.1,
+        optimizer: str = "sgd",
+    ) -> None:
+        super().__init__(lr, optimizer)
+        self.alpha = self.lr if alpha is None else check_rate("alpha", alpha)
+        self.a = check_rate("a", a, allow_zero=False)
+        if self.a >= 1:
+            raise ValueError(f"a must be in (0, 1), got {a}")
+        self.b = check_rate("b", b, allow_zero=False)
+
+    def p(self, xi: list[Tensor], xi_0: list[Tensor], chi: list[Tensor]) -> Tensor:
+        """The SOS coefficient ``p`` per seed ``[S]`` from the joint vectors."""
+        dot = sum(((-self.alpha * c) * x).sum(-1) for c, x in zip(chi, xi_0, strict=True))
+        xi0_sq = sum((x * x).sum(-1) for x in xi_0)
+        safe = torch.where(dot < 0, dot, -torch.ones_like(dot))
+        p1 = torch.where(dot >= 0, torch.ones_like(dot), (-self.a * xi0_sq / safe).clamp(max=1.0))
+        xi_sq = sum((x * x).sum(-1) for x in xi)
+        p2 = torch.where(xi_sq.sqrt() < self.b, xi_sq, torch.ones_like(xi_sq))
+        return torch.minimum(p1, p2)
+
+    def direction(self, own: Tensor, other: Tensor, ctx: Context) -> Tensor:
+        xi, xi_0, chi = sos_terms(own, other, ctx, self.alpha)
+        p = self.p(xi, xi_0, chi)
+        return -(xi_0[0] - p.unsqueeze(-1) * self.alpha * chi[0])
