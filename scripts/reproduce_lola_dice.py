@@ -1,0 +1,13 @@
+"""Reproduce NL-PG and LOLA-DiCE (1-3 lookaheads) on the sampled IPD: runs, figures, table.
+
+    python scripts/reproduce_lola_dice.py [--quick] [--out DIR] [--device cuda] ...
+
+Same as ``lola-games reproduce lola-dice``; see ``--help`` and :mod:`lola_games.reproduce`.
+"""
+
+import sys
+
+from lola_games.reproduce import main
+
+if __name__ == "__main__":
+    sys.exit(main(["lola-dice", *sys.argv[1:]]))

@@ -1,0 +1,141 @@
+"""Reproductions end to end: the quick LOLA-Ex runs hold the paper's qualitative results.
+
+The other experiments run at smoke size here. Their quick sizes were checked by hand
+(`lola-games reproduce lookahead --quick`: k = 0 ends at mutual defection, every k >= 1 well
+above it).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lola_games import cli
+from lola_games.reproduce import EXPERIMENTS, reproduce
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rows(result):
+    return {(r["game"], r["run"]): r for r in result.table}
+
+
+def _figures_ok(result, stems, formats=("png",)):
+    for stem in stems:
+        for fmt in formats:
+            path = result.out / f"{stem}.{fmt}"
+            assert path.stat().st_size > 1000, path
+
+
+def test_lola_exact_quick(tmp_path):
+    """64 seeds, 150 updates (published: 200)."""
+    result = reproduce("lola-exact", tmp_path, size="quick", formats=("png",))
+    rows = _rows(result)
+    assert len(rows) == 6
+    assert rows["ipd", "LOLA-Ex vs LOLA-Ex"]["joint"] > -1.2
+    assert rows["ipd", "LOLA-Ex vs LOLA-Ex"]["cooperation"] > 0.8
+    assert rows["ipd", "NL-Ex vs NL-Ex"]["joint"] < -1.8
+    assert rows["ipd", "NL-Ex vs NL-Ex"]["defection (Nash)"] > 0.8
+    assert rows["imp", "LOLA-Ex vs LOLA-Ex"]["Nash"] > 0.7
+    assert rows["imp", "NL-Ex vs NL-Ex"]["Nash"] < 0.1
+    mixed = rows["ipd", "LOLA-Ex vs NL-Ex"]
+    assert -1.8 < mixed["joint"] < -1.1  # between the two self-play outcomes
+    _figures_ok(result, ["lola_exact_ipd", "lola_exact_imp", "lola_exact_policies_ipd",
+                         "lola_exact_policies_imp"])
+    assert (tmp_path / "results.md").read_text().count("\n") == 8
+    cfg = result.runs["ipd_lola_lola"].config
+    assert cfg["gamma"] == 0.96 and cfg["n_updates"] == 150
+    assert cfg["agents"][0]["hparams"]["lr"] == 1.0 and cfg["agents"][0]["hparams"]["eta"] == 1.0
+    assert result.runs["imp_nl_nl"].config["gamma"] == 0.9
+
+    # redraw from the run directories: same table
+    again = reproduce("lola-exact", tmp_path, size="quick", plot_only=True, formats=("png",))
+    assert again.table == result.table
+    with pytest.raises(FileExistsError, match="already holds a run"):
+        reproduce("lola-exact", tmp_path, size="smoke")
+
+
+def test_lookahead_smoke(tmp_path):
+    """The pipeline only (its quick size is checked by hand: see the module's docstring)."""
+    result = reproduce("lookahead", tmp_path, size="smoke", formats=("png",))
+    ks = [run.config["agents"][0]["hparams"].get("lookahead_steps", 0)
+          for run in result.runs.values()]
+    assert ks == [0, 1, 2, 3]
+    assert [r["updates"] for r in result.table] == [5] * 4
+    final = [run.joint_score[-1].mean() for run in result.runs.values()]
+    np.testing.assert_allclose(final, [r["joint"] for r in result.table])
+    assert (tmp_path / "lookahead_ipd.png").stat().st_size > 1000
+
+
+def test_lola_dice_smoke_via_cli(tmp_path, capsys):
+    out, figs = tmp_path / "runs", tmp_path / "figs"
+    code = cli.main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--figures",
+                     str(figs), "--formats", "png", "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "LOLA-DiCE, 3 lookaheads" in printed and "NL-PG" in printed
+    assert (figs / "lola_dice_ipd.png").stat().st_size > 1000
+    assert not (figs / "lola_dice_ipd.pdf").exists()
+    for k in range(4):
+        assert (out / f"k{k}" / "metrics.csv").exists()
+    cfg = (out / "k3" / "config.json").read_text()
+    assert '"n_lookaheads": 3' in cfg and '"batch_size": 4' in cfg  # smoke override
+
+    # a second time into the same directory is a clear error, resume finishes it
+    assert cli.main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--no-progress"]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert cli.main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--resume",
+                     "--formats", "png", "--no-progress"]) == 0
+
+
+def test_lola_dice_without_pg_agents(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "lola_games.agents.pg", None)  # import fails
+    with pytest.raises(RuntimeError, match="needs lola_games.agents.pg"):
+        reproduce("lola-dice", tmp_path, size="smoke")
+
+
+def test_bad_arguments(tmp_path, capsys):
+    with pytest.raises(ValueError, match="unknown experiment 'lola'"):
+        reproduce("lola", tmp_path)
+    with pytest.raises(ValueError, match="size must be one of"):
+        reproduce("lookahead", tmp_path, size="tiny")
+    with pytest.raises(ValueError, match="exclude each other"):
+        reproduce("lookahead", tmp_path, overwrite=True, resume=True)
+    assert cli.main(["reproduce", "lookahead", "--smoke", "--out", str(tmp_path / "a"),
+                     "--device", "tpu", "--no-progress"]) == 2
+    assert "device" in capsys.readouterr().err
+    assert cli.main(["reproduce", "lookahead", "--plot-only", "--out", str(tmp_path / "b")]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "lookahead", "--quick", "--smoke"])
+
+
+def test_every_experiment_has_three_sizes():
+    for exp in EXPERIMENTS.values():
+        assert set(exp.sizes) == {"full", "quick", "smoke"}
+        assert len({r.key for r in exp.runs}) == len(exp.runs)
+
+
+def test_scripts_run(tmp_path):
+    runs = tmp_path / "runs"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "reproduce_lookahead.py"), "--smoke",
+                    "--out", str(runs), "--formats", "png", "--no-progress"], check=True,
+                   capture_output=True)
+    assert (runs / "lookahead_ipd.png").exists()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "plot_joint_scores.py"), str(runs / "k0"),
+         str(runs / "k1"), "--band", "ci95", "--out", str(tmp_path / "joint"), "--table"],
+        check=True, capture_output=True, text=True)
+    assert "0 lookahead steps (naive)" in done.stdout
+    assert (tmp_path / "joint.pdf").stat().st_size > 1000
+    assert (tmp_path / "joint_table.csv").exists()
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
+def test_lookahead_smoke_on_cuda(tmp_path):
+    result = reproduce("lookahead", tmp_path, size="smoke", device="cuda", formats=("png",))
+    assert result.runs["k1"].config["device"].startswith("cuda")
