@@ -1,0 +1,272 @@
+"""Torch-native batched iterated matrix games: ``B`` games stepped at once on one device.
+
+Same games (payoffs read from :meth:`MatrixGame.payoff_tensor`) and same observation encoding
+as the PettingZoo env :mod:`lola_games.envs.iterated`:
+
+* an observation is a one-hot vector of length ``n * n + 1``; after a round it marks the
+  previous outcome seen from the observer's side, ``(own, other)``, at index
+  ``own * n + other``; at reset it marks START at the last index ``n * n``;
+* player ``i``'s reward is ``payoffs[i, own, other]``;
+* an episode lasts ``max_cycles`` rounds (truncation), or ends earlier with probability
+  ``1 - continuation_prob`` after each round (termination) when ``continuation_prob`` is given.
+
+Tensors are batch-first: observations ``[B, 2, n * n + 1]`` (player 0 then player 1),
+actions ``[B, 2]`` (integer), rewards ``[B, 2]``, done flags ``[B]``. Finished games reset
+automatically: the observation returned for them is START and ``info["final_obs"]`` holds
+the last outcome's observation (pass ``autoreset=False`` to step an episode exactly once).
+
+Memory-one *state* indices (``start=0``, then ``1 + own * n + other``, the order of
+:data:`MatrixGame.state_names` and of the logits in :mod:`lola_games.exact`) are available as
+:attr:`BatchedIteratedGame.states`; :func:`outcome_states` and :func:`encode_states` convert
+joint outcomes to states and states to observations.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from lola_games.games import MatrixGame, get_game
+
+__all__ = [
+    "BatchedIteratedGame",
+    "outcome_states",
+    "encode_states",
+    "state_to_obs_index",
+    "reward_table",
+]
+
+
+def reward_table(
+    game: MatrixGame, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """Rewards ``[n * n, 2]`` of both players by joint action index ``a0 * n + a1``."""
+    payoffs = game.payoff_tensor(device=device, dtype=dtype)
+    n = game.n_actions
+    joint = torch.arange(n * n, device=payoffs.device)
+    a0, a1 = joint // n, joint % n
+    return torch.stack([payoffs[0, a0, a1], payoffs[1, a1, a0]], dim=-1)
+
+
+def outcome_states(actions: torch.Tensor, n_actions: int) -> torch.Tensor:
+    """Memory-one states ``[..., 2]`` after a round with joint ``actions`` ``[..., 2]``.
+
+    Player ``i`` sees ``(own, other) = (a_i, a_{1-i})``, state ``1 + own * n + other``.
+    """
+    a0, a1 = actions[..., 0], actions[..., 1]
+    return torch.stack([1 + a0 * n_actions + a1, 1 + a1 * n_actions + a0], dim=-1)
+
+
+def state_to_obs_index(states: torch.Tensor, n_actions: int) -> torch.Tensor:
+    """Observation index of memory-one states: outcome ``k`` -> ``k - 1``, START -> ``n * n``."""
+    return torch.where(states == 0, n_actions * n_actions, states - 1)
+
+
+def encode_states(
+    states: torch.Tensor, n_actions: int, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """One-hot observations ``[..., n * n + 1]`` of memory-one states ``[...]``."""
+    index = state_to_obs_index(states, n_actions)
+    return torch.nn.functional.one_hot(index, n_actions * n_actions + 1).to(dtype)
+
+
+class BatchedIteratedGame:
+    """``batch_size`` copies of an iterated matrix game stepped together as tensors.
+
+    Args:
+        game: a :class:`MatrixGame` or a built-in game's name.
+        batch_size: number of games ``B`` stepped at once.
+        max_cycles: rounds per episode (truncation), like the PettingZoo env's ``max_cycles``.
+        continuation_prob: optional probability in ``(0, 1]`` that an episode continues after a
+            round; ``None`` (default) means episodes run exactly ``max_cycles`` rounds.
+        device: where all tensors live.
+        dtype: floating dtype of observations and rewards.
+        generator: ``torch.Generator`` on ``device`` used for the continuation_prob draws; one is
+            created (seeded by :meth:`reset`'s ``seed``) when omitted.
+        autoreset: reset finished games inside :meth:`step` (default). With ``False``,
+            stepping a finished game raises ``RuntimeError`` until :meth:`reset`.
+
+    Raises:
+        ValueError: bad ``batch_size``, ``max_cycles``, ``continuation_prob``, or a generator on
+            another device.
+    """
+
+    def __init__(
+        self,
+        game: MatrixGame | str,
+        batch_size: int,
+        max_cycles: int = 150,
+        *,
+        continuation_prob: float | None = None,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+        generator: torch.Generator | None = None,
+        autoreset: bool = True,
+    ) -> None:
+        self.game = get_game(game)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if isinstance(max_cycles, bool) or not isinstance(max_cycles, int) or max_cycles < 1:
+            raise ValueError(f"max_cycles must be a positive int, got {max_cycles!r}")
+        if continuation_prob is not None:
+            c = float(continuation_prob)
+            if math.isnan(c) or not 0.0 < c <= 1.0:
+                raise ValueError(f"continuation_prob must be in (0, 1], got {continuation_prob!r}")
+            continuation_prob = c
+        if not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating dtype, got {dtype}")
+        self.device = torch.device(device)
+        if generator is not None and generator.device.type != self.device.type:
+            raise ValueError(
+                f"generator is on {generator.device} but the env is on {self.device}"
+            )
+        self.batch_size = batch_size
+        self.max_cycles = max_cycles
+        self.continuation_prob = continuation_prob
+        self.dtype = dtype
+        self.autoreset = autoreset
+        self.generator = generator
+        self.n_actions = self.game.n_actions
+        self.obs_dim = self.n_actions * self.n_actions + 1
+        # [2, n, n] -> reward of player i for (own, other)
+        self.payoffs = self.game.payoff_tensor(device=self.device, dtype=dtype)
+
+        self.single_observation_space = gym.spaces.Box(0.0, 1.0, (self.obs_dim,), np.float32)
+        self.single_action_space = gym.spaces.Discrete(self.n_actions)
+        self.observation_space = gym.spaces.Box(
+            0.0, 1.0, (batch_size, 2, self.obs_dim), np.float32
+        )
+        self.action_space = gym.spaces.MultiDiscrete(
+            np.full((batch_size, 2), self.n_actions, dtype=np.int64)
+        )
+
+        self.states = torch.zeros(batch_size, 2, dtype=torch.long, device=self.device)
+        self.t = torch.zeros(batch_size, dtype=torch.long, device=self.device)
+        self._done = torch.zeros(batch_size, dtype=torch.bool, device=self.device)
+        self._start_obs = encode_states(self.states[0], self.n_actions, dtype)  # [2, n*n+1]
+        self._round = 0
+        # lookup tables over the joint action index a0 * n + a1
+        joint = torch.cartesian_prod(*[torch.arange(self.n_actions, device=self.device)] * 2)
+        self._reward_table = reward_table(self.game, self.device, dtype)  # [n*n, 2]
+        self._state_table = outcome_states(joint, self.n_actions)  # [n*n, 2]
+        self._obs_table = encode_states(self._state_table, self.n_actions, dtype)
+        self._needs_reset = True
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchedIteratedGame({self.game.name!r}, batch_size={self.batch_size}, "
+            f"max_cycles={self.max_cycles}, device={self.device})"
+        )
+
+    def observe(self) -> torch.Tensor:
+        """Current observations ``[B, 2, n * n + 1]``."""
+        return encode_states(self.states, self.n_actions, self.dtype)
+
+    def reset(self, seed: int | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Start all ``B`` games; returns ``(obs [B, 2, n*n+1], info)``.
+
+        ``seed`` (re)seeds the continuation_prob generator (creating one if needed).
+        """
+        if seed is not None:
+            if self.generator is None:
+                self.generator = torch.Generator(device=self.device)
+            self.generator.manual_seed(int(seed))
+        self.states = torch.zeros_like(self.states)
+        self.t.zero_()
+        self._round = 0
+        self._done.zero_()
+        self._needs_reset = False
+        return self.observe(), {}
+
+    def check_actions(self, actions: Any) -> None:
+        """Raise ``TypeError``/``ValueError`` unless ``actions`` is a valid ``[B, 2]`` batch."""
+        if not isinstance(actions, torch.Tensor):
+            raise TypeError(
+                f"actions must be a torch.Tensor of shape [{self.batch_size}, 2], "
+                f"got {type(actions).__name__}"
+            )
+        if actions.dtype == torch.bool or actions.is_floating_point() or actions.is_complex():
+            raise TypeError(f"actions must be an integer tensor, got dtype {actions.dtype}")
+        if tuple(actions.shape) != (self.batch_size, 2):
+            raise ValueError(
+                f"actions must have shape [{self.batch_size}, 2] (game, player), "
+                f"got {list(actions.shape)}"
+            )
+        if actions.device != self.device:
+            raise ValueError(f"actions are on {actions.device} but the env is on {self.device}")
+        bad = (actions < 0) | (actions >= self.n_actions)
+        if bool(bad.any()):
+            value = int(actions[bad][0])
+            raise ValueError(
+                f"actions must be in [0, {self.n_actions}) for {self.game.name!r}, got {value}"
+            )
+
+    def step(
+        self, actions: torch.Tensor, *, check: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any]]:
+        """Play one round in every game.
+
+        Args:
+            actions: integer tensor ``[B, 2]`` on the env's device, ``actions[b, i]`` in
+                ``[0, n)`` is player ``i``'s action in game ``b``.
+            check: validate ``actions`` (dtype, shape, device and range; the range check
+                synchronises with the device). Samplers that produce valid actions pass
+                ``False``.
+
+        Returns:
+            ``(obs, rewards, terminated, truncated, info)``: obs ``[B, 2, n*n+1]``, rewards
+            ``[B, 2]``, terminated and truncated ``[B]`` bool. With autoreset, finished
+            games already show START in ``obs`` and ``info["final_obs"]`` is the
+            observation of the round just played (for all games).
+        """
+        if self._needs_reset:
+            raise RuntimeError("call reset() before step()")
+        if check:
+            self.check_actions(actions)
+        if not self.autoreset and bool(self._done.any()):
+            raise RuntimeError("some games are finished; call reset() (autoreset=False)")
+        joint = actions[:, 0] * self.n_actions + actions[:, 1]  # [B] joint action index
+        rewards = self._reward_table[joint]  # [B, 2]
+        self.states = self._state_table[joint]  # [B, 2]
+        obs = self._obs_table[joint]  # [B, 2, n*n+1]
+        info: dict[str, Any] = {}
+        if self.continuation_prob is None:  # all games in lockstep: one round counter
+            self._round += 1
+            self.t.fill_(self._round)
+            ended = self._round >= self.max_cycles
+            terminated = torch.zeros(self.batch_size, dtype=torch.bool, device=self.device)
+            truncated = torch.full_like(terminated, ended)
+            if self.autoreset:
+                info["final_obs"] = obs
+                if ended:
+                    self._round = 0
+                    self.t.zero_()
+                    self.states = torch.zeros_like(self.states)
+                    obs = self._start_obs.expand_as(obs).clone()
+            else:
+                self._done = truncated
+            return obs, rewards, terminated, truncated, info
+
+        self.t = self.t + 1
+        truncated = self.t >= self.max_cycles
+        u = torch.rand(self.batch_size, device=self.device, generator=self._rng())
+        terminated = (u >= self.continuation_prob) & ~truncated
+        done = terminated | truncated
+        if self.autoreset:
+            info["final_obs"] = obs
+            self.states = torch.where(done[:, None], 0, self.states)
+            self.t = torch.where(done, 0, self.t)
+            obs = torch.where(done[:, None, None], self._start_obs, obs)
+        else:
+            self._done = done
+        return obs, rewards, terminated, truncated, info
+
+    def _rng(self) -> torch.Generator:
+        if self.generator is None:
+            self.generator = torch.Generator(device=self.device)
+            self.generator.manual_seed(0)
+        return self.generator
