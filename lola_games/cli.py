@@ -50,6 +50,17 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     h.add_argument("--full-taylor", action="store_true",
                    help="LOLA without the stop-gradient (full first-order Taylor form)")
     h.add_argument("--p", type=float, default=None, help="random agent's P(action 0)")
+    s = p.add_argument_group(
+        "sampled agents (naive-pg, lola-dice): --lr is the outer Adam rate, --eta the inner "
+        "lookahead rate, --lookahead-steps the number of lookaheads"
+    )
+    s.add_argument("--policy", choices=["tabular", "mlp", "gru"], default=None,
+                   help="policy network")
+    s.add_argument("--hidden-size", type=int, default=None, help="MLP/GRU hidden units")
+    s.add_argument("--batch-size", type=int, default=None, help="rollouts per update and seed")
+    s.add_argument("--rollout-len", type=int, default=None, help="rounds per rollout")
+    s.add_argument("--lr-v", type=float, default=None, help="value-baseline learning rate")
+    s.add_argument("--no-baseline", action="store_true", help="DiCE without a value baseline")
     p.set_defaults(func=run_train)
 
 
@@ -65,10 +76,21 @@ def run_train(args: argparse.Namespace) -> int:
         "lookahead_steps": args.lookahead_steps,
         "optimizer": args.optimizer,
         "p": args.p,
+        "policy": args.policy,
+        "hidden_size": args.hidden_size,
+        "batch_size": args.batch_size,
+        "rollout_len": args.rollout_len,
+        "lr_v": args.lr_v,
     }
     hparams = {k: v for k, v in hparams.items() if v is not None}
+    # the sampled agents' names for the same three options
+    for name, alias in (("lr", "lr_out"), ("eta", "lr_in"), ("lookahead_steps", "n_lookaheads")):
+        if name in hparams:
+            hparams[alias] = hparams[name]
     if args.full_taylor:
         hparams["stop_gradient"] = False
+    if args.no_baseline:
+        hparams["baseline"] = False
     try:
         agents = [make_agent(name, ignore_unknown=True, **hparams) for name in args.agents]
         run = train(

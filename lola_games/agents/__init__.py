@@ -1,7 +1,8 @@
-"""Learning agents: the shared interface and registry (:mod:`.base`) and the exact learners.
+"""Learning agents: the shared interface and registry (:mod:`.base`), the exact learners and
+the sampled (policy-gradient) learners of :mod:`.pg`.
 
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
-``alld``, ``random`` (see :func:`make_agent`).
+``alld``, ``random``, ``naive-pg``, ``lola-dice`` (see :func:`make_agent`).
 """
 
 from lola_games.agents.base import (
@@ -23,6 +24,7 @@ from lola_games.agents.fixed import (
 )
 from lola_games.agents.lola import LOLA, LookaheadLOLA
 from lola_games.agents.naive import GradientAgent, NaiveLearner
+from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.sos import SOS, LookAhead
 
 __all__ = [
@@ -45,4 +47,6 @@ __all__ = [
     "AlwaysCooperate",
     "AlwaysDefect",
     "RandomAgent",
+    "NaivePG",
+    "LOLADiCE",
 ]
