@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium
@@ -44,7 +44,14 @@ from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from lola_games.games import MatrixGame, get_game
 
-__all__ = ["IteratedMatrixGameEnv", "CheckedAECWrapper", "parallel_env", "raw_env", "env"]
+__all__ = [
+    "IteratedMatrixGameEnv",
+    "CheckedAECWrapper",
+    "parallel_env",
+    "raw_env",
+    "env",
+    "env_functions",
+]
 
 AGENTS = ("player_0", "player_1")
 
@@ -352,3 +359,28 @@ def raw_env(game: MatrixGame | str, **kwargs: Any) -> AECEnv:
 def env(game: MatrixGame | str, **kwargs: Any) -> AECEnv:
     """The AEC env of ``game`` with order and action checks (:class:`CheckedAECWrapper`)."""
     return CheckedAECWrapper(raw_env(game, **kwargs))
+
+
+def env_functions(
+    game: str,
+) -> tuple[Callable[..., AECEnv], Callable[..., IteratedMatrixGameEnv], Callable[..., AECEnv]]:
+    """``(env, parallel_env, raw_env)`` with ``game`` fixed, for a game's ``*_v0`` module.
+
+    Each takes the keyword arguments of :class:`IteratedMatrixGameEnv` (``max_cycles``,
+    ``continuation_prob``, ``render_mode``).
+    """
+    get_game(game)  # fail at import for an unknown name
+
+    def game_env(**kwargs: Any) -> AECEnv:
+        """AEC env with order and action checks; kwargs as ``IteratedMatrixGameEnv``."""
+        return env(game, **kwargs)
+
+    def game_parallel_env(**kwargs: Any) -> IteratedMatrixGameEnv:
+        """Parallel env; kwargs as ``IteratedMatrixGameEnv`` (max_cycles, ...)."""
+        return parallel_env(game, **kwargs)
+
+    def game_raw_env(**kwargs: Any) -> AECEnv:
+        """Unwrapped AEC env (the parallel env through ``parallel_to_aec_wrapper``)."""
+        return raw_env(game, **kwargs)
+
+    return game_env, game_parallel_env, game_raw_env

@@ -21,29 +21,10 @@ Keyword arguments, observations and the state are those of
 :class:`lola_games.envs.iterated.IteratedMatrixGameEnv`.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-from pettingzoo import AECEnv
-
-from lola_games.envs import iterated
+from lola_games.envs.iterated import env_functions
 
 __all__ = ["GAME", "env", "parallel_env", "raw_env"]
 
 GAME = "stag_hunt"
 
-
-def env(**kwargs: Any) -> AECEnv:
-    """AEC env with order and action checks; ``kwargs`` as ``IteratedMatrixGameEnv``."""
-    return iterated.env(GAME, **kwargs)
-
-
-def parallel_env(**kwargs: Any) -> iterated.IteratedMatrixGameEnv:
-    """Parallel env; ``kwargs`` as ``IteratedMatrixGameEnv`` (max_cycles, ...)."""
-    return iterated.parallel_env(GAME, **kwargs)
-
-
-def raw_env(**kwargs: Any) -> AECEnv:
-    """Unwrapped AEC env (the parallel env through ``parallel_to_aec_wrapper``)."""
-    return iterated.raw_env(GAME, **kwargs)
+env, parallel_env, raw_env = env_functions(GAME)
