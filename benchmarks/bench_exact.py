@@ -55,6 +55,7 @@ def loop_lola_step(th: list[torch.Tensor], lr: float = 1.0, eta: float = 1.0) ->
 def time_loop(n_seeds: int, n_updates: int) -> float:
     g = torch.Generator().manual_seed(0)
     seeds = [[torch.randn(5, generator=g), torch.randn(5, generator=g)] for _ in range(n_seeds)]
+    loop_lola_step(seeds[0])  # warm-up, as on the batched side
     t0 = time.perf_counter()
     for _ in range(n_updates):
         seeds = [loop_lola_step(th) for th in seeds]

@@ -159,3 +159,50 @@ def test_cuda_matches_cpu_and_rejects_mixed_devices():
     assert torch.allclose(cpu[0], gpu[0].cpu()) and torch.allclose(cpu[1], gpu[1].cpu())
     with pytest.raises(ValueError, match="logits_0 is on cpu but logits_1 is on cuda"):
         exact_values("ipd", l0, l1.cuda(), 0.96)
+
+
+def _reference_values(game, l0, l1, gamma):
+    """The values through a pivoted LAPACK solve of the full 4 x 4 system, per batch entry."""
+    p0, p1 = torch.sigmoid(l0), torch.sigmoid(l1)[..., [0, 1, 3, 2, 4]]
+
+    def joint(x, y):
+        return torch.stack([x * y, x * (1 - y), (1 - x) * y, (1 - x) * (1 - y)], dim=-1)
+
+    start, trans = joint(p0[..., 0], p1[..., 0]), joint(p0[..., 1:], p1[..., 1:])
+    system = (torch.eye(4, dtype=l0.dtype) - gamma * trans).mT
+    visits = torch.linalg.solve(system, start.unsqueeze(-1)).squeeze(-1)
+    r = get_game(game).payoff_tensor(dtype=l0.dtype)
+    return visits @ r[0].reshape(4), visits @ r[1].T.reshape(4)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 0.96, 0.999])
+@pytest.mark.parametrize("scale", [1.0, 12.0])  # 12: nearly deterministic policies
+def test_solve_matches_pivoted_lapack_solve_up_to_third_derivatives(gamma, scale):
+    gen = torch.Generator().manual_seed(4)
+    l0, l1 = scale * torch.randn(2, 6, 5, generator=gen, dtype=torch.float64)
+    u = torch.randn(6, 5, generator=gen, dtype=torch.float64)
+
+    def derivatives(values, a):
+        # V1, grad, and directional second and third derivatives along u
+        a = a.clone().requires_grad_(True)
+        v = values("stag_hunt", a, l1, gamma)[1].sum()
+        out = [v]
+        for _ in range(3):
+            (g,) = torch.autograd.grad(out[-1], a, create_graph=True)
+            out.append((g * u).sum())
+        return torch.stack(out)
+
+    torch.testing.assert_close(
+        derivatives(discounted_values, l0), derivatives(_reference_values, l0),
+        rtol=1e-9, atol=1e-9 / (1 - gamma),
+    )
+
+
+def test_works_under_torch_func_vmap_and_grad():
+    gen = torch.Generator().manual_seed(5)
+    l0, l1 = torch.randn(2, 7, 5, generator=gen, dtype=torch.float64)
+    per_seed = torch.func.vmap(torch.func.grad(lambda a, b: discounted_values("ipd", a, b, 0.9)[0]))
+    batched = torch.autograd.grad(
+        discounted_values("ipd", l0.requires_grad_(True), l1, 0.9)[0].sum(), l0
+    )[0]
+    torch.testing.assert_close(per_seed(l0.detach(), l1), batched)
