@@ -2,9 +2,11 @@
 
 One update = both agents' LOLA-DiCE steps (n inner lookahead rollouts and one outer rollout
 each) on the IPD, batch 128, 150 rounds, tabular memory-one policies, with the value
-baseline. The reference is written the way such code usually is (and the way the published
-LOLA-DiCE PyTorch code is): a numpy environment stepped in a Python loop, per-step tensors
-and ``torch.distributions.Bernoulli`` objects, lists stacked afterwards, one seed at a time.
+baseline. The reference is written the way such code usually is, with the structure of the
+published LOLA-DiCE PyTorch code: a numpy environment stepped in a Python loop, per-step
+tensors and ``torch.distributions.Bernoulli`` objects, lists stacked afterwards, one seed at
+a time. Its value function regresses on discounted returns-to-go, as lola_games' does (the
+published code regresses on per-step rewards), so that both sides do the same work.
 
     python benchmarks/bench_dice.py                 # CPU, one thread
     python benchmarks/bench_dice.py --device cuda   # lola_games on GPU (reference on CPU)

@@ -219,7 +219,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         description="DiCE paper (Foerster et al. 2018b): NL-PG and LOLA-DiCE with 1-3 "
         "lookaheads on the IPD, sampled, published code's settings",
         runs=_dice_runs(),
-        sizes={"full": {"n_seeds": 16, "n_updates": 200},
+        sizes={"full": {"n_seeds": 32, "n_updates": 200},
                "quick": {"n_seeds": 4, "n_updates": 40, "batch_size": 32, "rollout_len": 50},
                "smoke": {"n_seeds": 2, "n_updates": 3, "batch_size": 4, "rollout_len": 8}},
         dtype="float32",
