@@ -288,6 +288,8 @@ def _sample(logits: Tensor, u: Tensor) -> Tensor:
 
 
 _VIEW_1 = (0, 1, 3, 2, 4)  # joint state (player 0's side) -> player 1's memory-one state
+SMALL_CHAIN = 1024
+"""Up to this many games (seeds x episodes), :func:`_tabular_chain` precomputes successors."""
 
 
 def _tabular_chain(p0: Tensor, p1: Tensor, u: Tensor) -> Tensor:
@@ -302,17 +304,17 @@ def _tabular_chain(p0: Tensor, p1: Tensor, u: Tensor) -> Tensor:
     n_rounds, n_seeds, batch, _ = u.shape
     view1 = torch.tensor(_VIEW_1, device=p1.device)
     probs = torch.stack([p0, p1[:, view1]], dim=-1)  # [S, 5 joint states, 2 players]
-    if n_seeds * batch <= 256:
-        # [T, S, B, 5]: the next joint state from each joint state (uint8 keeps this cheap);
-        # the sequential part is then one gather per round
-        actions = (u[..., None, :] >= probs[:, None]).to(torch.uint8)
-        successor = (2 * actions[..., 0] + actions[..., 1] + 1).long()
+    if n_seeds * batch <= SMALL_CHAIN:
+        # [T, S, B, 5]: the next joint state 1 + 2 * a0 + a1 from each joint state; the
+        # sequential part is then one gather per round, written in place
+        u0, u1 = u[..., 0, None], u[..., 1, None]  # [T, S, B, 1]
+        successor = (u0 >= probs[:, None, :, 0]).long()
+        successor.mul_(2).add_(u1 >= probs[:, None, :, 1]).add_(1)
+        visited = torch.empty(n_rounds, n_seeds, batch, 1, dtype=torch.long, device=u.device)
         state = torch.zeros(n_seeds, batch, 1, dtype=torch.long, device=u.device)
-        visited = []
-        for t in range(n_rounds):
-            state = torch.gather(successor[t], -1, state)
-            visited.append(state[..., 0])
-        return torch.stack(visited, dim=-1)
+        for t, succ in enumerate(successor.unbind(0)):
+            state = torch.gather(succ, -1, state, out=visited[t])
+        return visited[..., 0].permute(1, 2, 0)
     table = probs.reshape(n_seeds * 5, 2)
     offset = torch.arange(0, 5 * n_seeds, 5, device=u.device).repeat_interleave(batch)
     state = torch.zeros(n_seeds * batch, dtype=torch.long, device=u.device)
