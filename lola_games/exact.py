@@ -164,17 +164,17 @@ class _DominantSolve(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(a, b, lu, transpose):  # noqa: D102
+    def forward(a, b, lu, transpose):
         return _lu_apply(lu, b, transpose)
 
     @staticmethod
-    def setup_context(ctx, inputs, output):  # noqa: D102
+    def setup_context(ctx, inputs, output):
         a, _, lu, transpose = inputs
         ctx.save_for_backward(a, lu, output)
         ctx.transpose = transpose
 
     @staticmethod
-    def backward(ctx, grad_x):  # noqa: D102
+    def backward(ctx, grad_x):
         a, lu, x = ctx.saved_tensors
         grad_b = _DominantSolve.apply(a, grad_x, lu, not ctx.transpose)
         # A x = b: dA = -grad_b x^T;  A^T x = b: dA = -x grad_b^T
