@@ -107,25 +107,26 @@ class LoopAgent:
         self.theta_optimizer = torch.optim.Adam((self.theta,), lr=LR_OUT)
         self.value_optimizer = torch.optim.Adam((self.values,), lr=LR_V)
 
-    def in_lookahead(self, other_theta, other_values):
-        (s1, s2), _ = self.env.reset()
-        other_memory = Memory(self.value_target)
-        for _ in range(LENGTH):
-            a1, lp1, v1 = act(s1, self.theta, self.values)
-            a2, lp2, v2 = act(s2, other_theta, other_values)
-            (s1, s2), (r1, r2), _, _ = self.env.step(a1, a2)
-            other_memory.add(lp2, lp1, v2, torch.from_numpy(r2).float())
-        objective = other_memory.dice_objective()
-        return torch.autograd.grad(objective, other_theta, create_graph=True)[0]
-
-    def out_lookahead(self, other_theta, other_values):
+    def rollout(self, other_theta, other_values, for_other: bool) -> Memory:
+        """One batch of episodes against ``other_theta``, recorded for this agent or the other."""
         (s1, s2), _ = self.env.reset()
         memory = Memory(self.value_target)
         for _ in range(LENGTH):
             a1, lp1, v1 = act(s1, self.theta, self.values)
             a2, lp2, v2 = act(s2, other_theta, other_values)
             (s1, s2), (r1, r2), _, _ = self.env.step(a1, a2)
-            memory.add(lp1, lp2, v1, torch.from_numpy(r1).float())
+            if for_other:
+                memory.add(lp2, lp1, v2, torch.from_numpy(r2).float())
+            else:
+                memory.add(lp1, lp2, v1, torch.from_numpy(r1).float())
+        return memory
+
+    def in_lookahead(self, other_theta, other_values):
+        objective = self.rollout(other_theta, other_values, for_other=True).dice_objective()
+        return torch.autograd.grad(objective, other_theta, create_graph=True)[0]
+
+    def out_lookahead(self, other_theta, other_values):
+        memory = self.rollout(other_theta, other_values, for_other=False)
         self.theta_optimizer.zero_grad()
         memory.dice_objective().backward(retain_graph=True)
         self.theta_optimizer.step()
