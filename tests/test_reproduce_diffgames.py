@@ -57,9 +57,13 @@ def test_cola_smoke_trains_measures_and_plays(tmp_path):
 
 def test_lola_higher_order_smoke(tmp_path):
     result = reproduce("lola-higher-order", tmp_path, size="smoke", formats=("png",))
+    assert len(result.runs) == 6 + 2
     hola = result.runs["hola2_lola"].config["agents"]
-    assert hola[0] == {"name": "hola", "hparams": {"lr": 1.0, "eta": 1.0, "order": 2,
+    assert hola[0] == {"name": "hola", "hparams": {"lr": 0.5, "eta": 0.5, "order": 2,
                                                    "taylor": True, "optimizer": "sgd"}}
-    assert hola[1]["name"] == "lola"
+    assert hola[1] == {"name": "lola", "hparams": {"lr": 0.5, "eta": 0.5, "stop_gradient": True,
+                                                   "optimizer": "sgd"}}
+    assert result.runs["lola_nl_eta1"].config["agents"][0]["hparams"]["eta"] == 1.0
     table = (tmp_path / "paper_comparison.md").read_text()
     assert "-1.28 vs -1.54" in table and "-1.14 vs -1.17" in table
+    assert table.count("-1.28 vs -1.54") == 2  # delta 0.5 with eta 0.5 and with eta 1
