@@ -162,11 +162,14 @@ PAPER_COSINE: dict[str, dict[float, dict[str, float]]] = {
 
 _COLA_SIZES = {
     # update-function training steps: None = the notebook's (120,000 / 80,000); repeats per
-    # rate; points at which consistency is measured
-    "full": {"steps": None, "repeats": 2, "points": 1000},
-    "quick": {"steps": 1500, "repeats": 1, "points": 200},
-    "smoke": {"steps": 3, "repeats": 1, "points": 4},
+    # rate; points at which consistency is measured; more points, in groups of the notebook's
+    # 100, for the spread of a 100-point mean (the papers' tables are such means)
+    "full": {"steps": None, "repeats": 2, "points": 1000, "spread_points": 4000},
+    "quick": {"steps": 1500, "repeats": 1, "points": 200, "spread_points": 400},
+    "smoke": {"steps": 3, "repeats": 1, "points": 4, "spread_points": 0},
 }
+SAMPLE_POINTS = 100
+"""Points of the notebook's consistency measurement (``num_samples``)."""
 
 _COLA_RUNS = {
     # key: (game, alpha, updates, learners); COLA reads the networks trained for (game, alpha)
@@ -208,6 +211,17 @@ def _summary(c: torch.Tensor) -> dict[str, float]:
     c = c.double()
     return {"mean": float(c.mean()), "se": float(c.std() / math.sqrt(len(c))) if len(c) > 1
             else 0.0, "median": float(c.median())}
+
+
+def sample_mean_spread(c: torch.Tensor, group: int = SAMPLE_POINTS) -> list[float] | None:
+    """The 10% and 90% quantiles of means over ``group`` points (consecutive groups of ``c``),
+    or ``None`` with fewer than two groups: how far a table entry measured on ``group`` points
+    can fall from the mean when the loss is heavy-tailed."""
+    n = len(c) // group
+    if n < 2:
+        return None
+    means = c[: n * group].double().reshape(n, group).mean(1)
+    return [float(q) for q in torch.quantile(means, means.new_tensor([0.1, 0.9]))]
 
 
 def train_cola_networks(out: Path | str, key: str, size: str = "full", seed: int = 0,
@@ -296,6 +310,18 @@ def _cola_prepare(out: Path, size: str, device: str, seed: int, overwrite: bool)
             mine = network_updates({k: v[:1] for k, v in nets.items()}, settings["net"])(theta)
             row["cosine"] = {("LOLA" if o == 1 else f"HOLA{o}"): float(cosine_similarity(
                 mine, hola_updates(game, alpha, o, 0.96)(theta)).mean()) for o in orders}
+            if cfg["spread_points"]:  # the spread of 100-point means, on points of their own
+                spread = torch.Generator().manual_seed(seed + 400 + r_index)
+                for order in orders:
+                    theta = sample_region(game, cfg["spread_points"], region, spread)
+                    c = update_consistency(game, theta, hola_updates(game, alpha, order, 0.96),
+                                           alpha, 0.96)
+                    row["LOLA" if order == 1 else f"HOLA{order}"]["spread100"] = \
+                        sample_mean_spread(c)
+                c = network_consistency(game, {k: v[:1] for k, v in nets.items()},
+                                        settings["net"], alpha, cfg["spread_points"], region,
+                                        0.96, spread)
+                row["COLA"]["spread100"] = sample_mean_spread(c)
             row["curve"] = json.loads(path.with_suffix(".curve.json").read_text())
             per_rate[f"{alpha:g}"] = row
         results["games"][key] = {"rates": per_rate, "settings": settings}
@@ -316,7 +342,9 @@ def _cola_report(runs: dict[str, Run], out: Path, size: str, figures_dir: Path,
         return []
     results = json.loads(result_file.read_text())
     lines = [f"Consistency loss, mean over {results['points']} points of the region "
-             f"(standard error; median); paper: the COLA paper's tables.\n"]
+             f"(standard error; median; [10%, 90%] quantiles of means over "
+             f"{SAMPLE_POINTS} points, the notebook's sample, where measured); paper: the COLA "
+             f"paper's tables.\n"]
     for key, data in results["games"].items():
         rates = data["rates"]
         methods = [m for m in next(iter(rates.values())) if m not in ("cosine", "curve")]
@@ -328,7 +356,10 @@ def _cola_report(runs: dict[str, Run], out: Path, size: str, figures_dir: Path,
             cells = []
             for m in methods:
                 s = row[m]
-                cells.append(f"{_fmt(s['mean'])} ({_fmt(s['se'])}; {_fmt(s['median'])})")
+                spread = s.get("spread100")
+                spread = f"; [{_fmt(spread[0])}, {_fmt(spread[1])}]" if spread else ""
+                cells.append(f"{_fmt(s['mean'])} ({_fmt(s['se'])}; {_fmt(s['median'])}"
+                             f"{spread})")
                 cells.append(_fmt(paper[m]) if m in paper else "-")
             lines.append(f"| {rate} | " + " | ".join(cells) + " |")
         cos = [m for m in next(iter(rates.values()))["cosine"]]

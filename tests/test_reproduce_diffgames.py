@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import torch
 
 from lola_games.reproduce import EXPERIMENTS, reproduce
 from lola_games.reproduce_diffgames import PAPER_CONSISTENCY
@@ -67,3 +69,13 @@ def test_lola_higher_order_smoke(tmp_path):
     table = (tmp_path / "paper_comparison.md").read_text()
     assert "-1.28 vs -1.54" in table and "-1.14 vs -1.17" in table
     assert table.count("-1.28 vs -1.54") == 2  # delta 0.5 with eta 0.5 and with eta 1
+
+
+def test_spread_of_sample_means():
+    from lola_games.reproduce_diffgames import group_means, sample_mean_spread
+
+    c = torch.arange(10.0).repeat_interleave(100)  # ten groups of 100 with means 0, ..., 9
+    assert sample_mean_spread(c) == pytest.approx([0.9, 8.1])
+    assert sample_mean_spread(c[:150]) is None
+    np.testing.assert_array_equal(group_means(np.arange(120.0), 50), [24.5, 74.5])
+    assert group_means(np.arange(60.0), 50) is None
