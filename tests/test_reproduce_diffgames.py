@@ -79,3 +79,21 @@ def test_spread_of_sample_means():
     assert sample_mean_spread(c[:150]) is None
     np.testing.assert_array_equal(group_means(np.arange(120.0), 50), [24.5, 74.5])
     assert group_means(np.arange(60.0), 50) is None
+
+
+def test_gap_checks_script_runs_and_rejects_bad_sizes(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "diffgames_gaps.py"
+    spec = importlib.util.spec_from_file_location("diffgames_gaps", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["higher-order-eta", "--seeds", "4", "--etas", "0.5"]) == 0
+    assert module.main(["ipd-consistency", "--points", "200", "--regions", "1",
+                        "--gammas", "0.96"]) == 0
+    out = capsys.readouterr().out
+    assert "(paper -1.28 / -1.54)" in out and "(paper -1.14 / -1.17)" in out
+    assert "region 1 look-ahead 1: LOLA" in out and "(paper 381)" in out
+    with pytest.raises(SystemExit):
+        module.main(["ipd-consistency", "--points", "0"])
