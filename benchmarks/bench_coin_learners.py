@@ -12,8 +12,9 @@ Settings (both players updated, as the runner does; evaluations not included):
   experiment's opponent models) and NL-PG; 50,000 updates published.
 * ``lola-paper-nl``: the LOLA paper's setting (``LOLA_PAPER_COIN``: ``conv-gru``, 4000
   episodes of 150 rounds) with NL-PG; 100,000 updates published.
-* ``cpu``: the ``coin-game`` experiment's ``cpu`` size (``coin-mlp``, 128 episodes of 50
-  rounds), 8 seeds.
+* ``cpu``: LOLA-DiCE at the ``coin-game`` experiment's ``cpu`` size (``coin-mlp``, 128
+  episodes of 50 rounds), 8 seeds; ``cpu-conv-gru`` the same with the LOLA paper's
+  ``conv-gru`` network.
 
 On a CPU the time of an update grows in proportion to seeds x episodes (measured here:
 the ``pola`` settings at 1 and 2 seeds of 200 episodes), so the published settings are timed
@@ -86,6 +87,8 @@ def main() -> None:
         "pola-nl-pg": (_naive(POLA_COIN), 50000, 1.0),
         "lola-paper-nl": (NaivePG(**LOLA_PAPER_COIN), 100000, 1 / 8),
         "cpu": (LOLADiCE(**{**POLA_COIN, **cpu_size}), COIN_SIZES["cpu"]["n_updates"], None),
+        "cpu-conv-gru": (LOLADiCE(**{**POLA_COIN, **cpu_size, "policy": "conv-gru",
+                                     "hidden_size": 32}), COIN_SIZES["cpu"]["n_updates"], None),
     }
     if args.only is not None:
         settings = {args.only: settings[args.only]}

@@ -19,7 +19,8 @@ Options (every setting of the two references below is one of them):
   round, :func:`~lola_games.dice.centre_by_batch_mean`), ``"value"`` (a learned value
   function, trained after each update on the outer rollout's discounted returns-to-go) or
   ``"none"``;
-* ``optimizer``: the outer step, ``"sgd"`` (plain gradient step) or ``"adam"``;
+* ``optimizer``: the outer step, ``"sgd"`` (plain gradient step), ``"adam"`` or
+  ``"adam-reset"`` (Adam restarted at every update, as the POLA paper's code);
 * ``init``: initial logits of a tabular policy (:func:`lola_games.policies.random_logits`);
 * ``magic_box``: ``False`` is the DiCE paper's "no DiCE" ablation (first-order surrogate);
 * ``metric``: what the runner logs as a player's value, the mean reward per round
@@ -37,6 +38,12 @@ those of an unofficial PyTorch port. Agent parameters are a dict ``{"policy", "v
 ``[S, ...]`` (see :mod:`lola_games.policies`); losses are means over episodes summed over
 seeds, so each seed gets exactly its own gradient. The agents are registered as
 ``lola-dice`` and ``naive-pg`` and evaluated by :func:`evaluate_sampled`.
+
+The same update plays two-action matrix games and the Coin Game
+(:class:`~lola_games.coin_game.CoinGame`): the policy name picks networks for the game's
+observations, built by :meth:`SampledLearner.modules` for the game it is given, and rollouts
+come from the game's sampler (both in :mod:`lola_games.agents.sampled_games`).
+:data:`POLA_COIN` and :data:`LOLA_PAPER_COIN` hold the published Coin Game settings.
 """
 
 from __future__ import annotations
