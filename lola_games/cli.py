@@ -53,6 +53,14 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     h.add_argument("--full-taylor", action="store_true",
                    help="LOLA without the stop-gradient (full first-order Taylor form)")
     h.add_argument("--p", type=float, default=None, help="random agent's P(action 0)")
+    d = p.add_argument_group("learners of differentiable games (hola, cola, cgd, sga, co, eg): "
+                             "--eta is the look-ahead rate (hola, cola, cgd, eg)")
+    d.add_argument("--order", type=int, default=None, help="HOLA's order n")
+    d.add_argument("--taylor", action="store_true",
+                   help="HOLA in the LOLA paper's Taylor form (default: exact lookahead)")
+    d.add_argument("--cola-steps", type=int, default=None,
+                   help="COLA: training steps of the update functions")
+    d.add_argument("--consensus", type=float, default=None, help="CO's consensus weight")
     s = p.add_argument_group(
         "sampled agents (naive-pg, lola-dice, lola-pg; lola-om samples too): --lr is the outer "
         "rate, --eta the inner lookahead rate (lola-pg: the correction's weight), "
@@ -84,6 +92,14 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                    help="rollouts the opponent model is fitted on per update")
     s.add_argument("--no-corrections", action="store_true",
                    help="lola-pg without the LOLA correction (the LOLA paper's NL-PG)")
+    g = p.add_argument_group("pola (--lr is lr_out, --eta is lr_in, --policy tabular or mlp)")
+    g.add_argument("--beta-out", type=float, default=None, help="outer proximity weight")
+    g.add_argument("--beta-in", type=float, default=None, help="inner proximity weight")
+    g.add_argument("--outer-steps", type=int, default=None, help="outer steps per update")
+    g.add_argument("--inner-steps", type=int, default=None, help="inner (opponent) steps")
+    g.add_argument("--divergence", choices=["kl", "l2"], default=None, help="proximity term")
+    m = p.add_argument_group("mfos")
+    m.add_argument("--path", default=None, help="the meta-training directory to load")
     p.set_defaults(func=run_train)
 
 
@@ -114,6 +130,16 @@ def run_train(args: argparse.Namespace) -> int:
         "magic_box": False if args.no_magic_box else None,
         "opponent_model": True if args.opponent_model else None,
         "corrections": False if args.no_corrections else None,
+        "beta_out": args.beta_out,
+        "beta_in": args.beta_in,
+        "outer_steps": args.outer_steps,
+        "inner_steps": args.inner_steps,
+        "divergence": args.divergence,
+        "path": args.path,
+        "order": args.order,
+        "steps": args.cola_steps,
+        "consensus": args.consensus,
+        "taylor": True if args.taylor else None,
     }
     hparams = {k: v for k, v in hparams.items() if v is not None}
     # the sampled agents' names for the same three options
@@ -180,6 +206,12 @@ def interrupted(prog: str, error: KeyboardInterrupt) -> int:
     return EXIT_INTERRUPTED
 
 
+def _add_meta_train(subparsers: argparse._SubParsersAction) -> None:
+    from lola_games.mfos import add_parser
+
+    add_parser(subparsers)
+
+
 def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
     from lola_games.reproduce import add_parser
 
@@ -204,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(subparsers)
     _add_reproduce(subparsers)
     _add_grids(subparsers)
+    _add_meta_train(subparsers)
     return parser
 
 

@@ -44,6 +44,14 @@ Experiments (:data:`EXPERIMENTS`):
   IPD (gamma 0.96) and matching pennies (gamma 0.9), batches of 4000 episodes of 150 rounds,
   150 updates of plain steps 1, 50 runs; LOLA-PG with the paper's correction weight
   ``eta = 1`` and with the halved weight of the released code (``eta = 0.5``).
+* ``pola-exact`` -- the POLA paper's exact-IPD experiment (Zhao et al. 2022, Fig. 3) with
+  the POLA code's commands: outer POLA and LOLA on its contribution-game IPD, factors 1.1 to
+  1.6, tabular and MLP, and its success test (share of seeds finding TFT) as ``summary.md``.
+* ``mfos`` -- the M-FOS paper's head-to-head table (Lu et al. 2022), its own meta-training
+  loop (:mod:`lola_games.reproduce_mfos`; sizes ``full``, ``medium``, ``quick``, ``smoke``).
+
+* ``sos``, ``cola``, ``lola-higher-order`` -- the SOS paper, the COLA paper and the LOLA
+  paper's higher-order LOLA on differentiable games (:mod:`lola_games.reproduce_diffgames`).
 
 The sampled experiments need :mod:`lola_games.agents.pg`.
 
@@ -85,16 +93,21 @@ class RunSpec:
     Attributes:
         key: run directory name under the experiment's output directory.
         label: legend and table label.
-        game: game name.
+        game: game name (or a game object).
         gamma: discount.
-        agents: (player 0, player 1) as registry names with hyper-parameters.
+        agents: one registry name with hyper-parameters per player; a string hyper-parameter
+            may name a file under the experiment's output directory as ``{out}/...``.
+        updates, seeds: this run's own numbers of updates and seeds, capped by the size's
+            ``n_updates`` and ``n_seeds`` (default: the size's).
     """
 
     key: str
     label: str
-    game: str
+    game: Any
     gamma: float
-    agents: tuple[AgentSpec, AgentSpec]
+    agents: tuple[AgentSpec, ...]
+    updates: int | None = None
+    seeds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,10 @@ class Experiment:
         tables: ``runs -> {file stem: rows}``: extra tables (one dict per row),
             written as markdown and CSV by :func:`write_rows` (e.g. a comparison with stored
             runs).
+        prepare: ``(out, size, device, seed, overwrite) -> None``, run before training (e.g.
+            to train what the agents read from ``{out}/...`` files); not with ``plot_only``.
+        report: ``(runs, out, size, figures_dir, formats) -> [files]``: more tables and
+            figures, drawn after the runs (also with ``plot_only``).
     """
 
     name: str
@@ -128,6 +145,8 @@ class Experiment:
     requires: str | None = None
     log_every: int = 1
     tables: Callable[[dict[str, Run]], dict[str, list[dict[str, Any]]]] | None = None
+    prepare: Callable[[Path, str, str, int, bool], None] | None = None
+    report: Callable[[dict[str, Run], Path, str, Path, Sequence[str]], list[Path]] | None = None
 
 
 # -- lola-exact ----------------------------------------------------------------------------
@@ -484,6 +503,117 @@ DICE_SIZES: dict[str, dict[str, Any]] = {
 }
 """Sizes of the two LOLA-DiCE experiments (smaller sizes shorten the episodes too)."""
 
+# -- pola-exact ----------------------------------------------------------------------------
+
+POLA_FACTORS = (1.1, 1.25, 1.33, 1.4, 1.6)
+"""Contribution factors of the POLA paper's exact-IPD figure."""
+
+_POLA_LR_IN = {1.1: 5.0, 1.25: 5.0, 1.33: 5.0, 1.4: 4.0, 1.6: 2.5}
+"""Inner learning rate of outer POLA (tabular) per factor, as in the POLA README commands."""
+
+
+def _pola_runs() -> tuple[RunSpec, ...]:
+    from lola_games.paper_games import contribution_ipd
+
+    exact = {"outer_steps": 5000, "tol": 1e-8, "init_std": 0.1}
+    runs = []
+    for cf in POLA_FACTORS:
+        game = contribution_ipd(cf)
+        pola = ("pola", {**exact, "lr_out": 0.3, "lr_in": _POLA_LR_IN[cf], "beta_out": 0.1})
+        lola = ("pola", {**exact, "lr_out": 25.0, "lr_in": 3.0, "beta_out": 0.0,
+                         "outer_steps": 1, "tol": None})
+        runs.append(RunSpec(f"pola_cf{cf:g}", f"POLA, tabular, factor {cf:g}", game, 0.96,
+                            (pola, pola), updates=2))
+        runs.append(RunSpec(f"lola_cf{cf:g}", f"LOLA, tabular, factor {cf:g}", game, 0.96,
+                            (lola, lola), updates=30))
+    mlp = {"policy": "mlp", "hidden_size": 16, "mlp_init": "default"}
+    game = contribution_ipd(1.33)
+    runs.append(RunSpec("pola_mlp_cf1.33", "POLA, MLP, factor 1.33", game, 0.96,
+                        (("pola", {**exact, **mlp, "lr_out": 0.02, "lr_in": 0.25,
+                                   "beta_out": 0.13}),) * 2, updates=2))
+    runs.append(RunSpec("lola_mlp_cf1.33", "LOLA, MLP, factor 1.33", game, 0.96,
+                        (("pola", {**exact, **mlp, "lr_out": 0.05, "lr_in": 0.4,
+                                   "beta_out": 0.0, "outer_steps": 1, "tol": None}),) * 2))
+    code = {**mlp, "inputs": "actions"}  # the POLA code's network input
+    runs.append(RunSpec("pola_mlp_actions_cf1.33", "POLA, MLP on actions, factor 1.33", game,
+                        0.96, (("pola", {**exact, **code, "lr_out": 0.02, "lr_in": 0.25,
+                                         "beta_out": 0.13}),) * 2, updates=2))
+    runs.append(RunSpec("lola_mlp_actions_cf1.33", "LOLA, MLP on actions, factor 1.33", game,
+                        0.96, (("pola", {**exact, **code, "lr_out": 0.05, "lr_in": 0.4,
+                                         "beta_out": 0.0, "outer_steps": 1, "tol": None}),) * 2))
+    return tuple(runs)
+
+
+def _tft_found(run: Run) -> Any:
+    """The POLA code's success test per seed: at some update after the first, both players
+    retaliate (P(C) below 0.65 after DD and after being defected on, CD) and the mean reward
+    per step exceeds 0.8 of mutual cooperation's."""
+    import numpy as np
+
+    from lola_games.paper_games import tft_threshold
+
+    factor = run.game.reference_levels["mutual cooperation"] + 1
+    m = run.metrics
+    retaliates = ((m["p_DD"] < 0.65) & (m["p_CD"] < 0.65)).all(axis=1)  # [U, S]
+    scores = m["value"].mean(axis=1) > tft_threshold(factor)
+    return np.any((retaliates & scores)[1:], axis=0)
+
+
+POLA_PUBLISHED = {"pola_cf1.1": 1.0, "lola_cf1.1": 1.0, "pola_cf1.33": 1.0, "lola_cf1.33": 0.2,
+                  "pola_cf1.25": 1.0, "lola_cf1.25": 1.0, "pola_cf1.4": 1.0, "lola_cf1.4": 0.0,
+                  "pola_cf1.6": 1.0, "lola_cf1.6": 0.0, "pola_mlp_actions_cf1.33": 1.0,
+                  "lola_mlp_actions_cf1.33": 0.3}
+"""Share of 20 runs finding TFT with the POLA code's commands for the same runs (its README,
+``--set_seed --seed 1 --repeats 20``), as measured by running that code. Its LOLA runs that
+fail (16 at factor 1.33, all 20 at 1.4 and 1.6) end with NaN values (float32); its MLP
+runs use the action input (``inputs="actions"``)."""
+
+
+def _pola_summary(runs: dict[str, Run]) -> dict[str, list[dict[str, Any]]]:
+    rows = []
+    for key, run in runs.items():
+        found = _tft_found(run)
+        theirs = POLA_PUBLISHED.get(key)
+        joint = run.joint_score[-1]
+        rows.append({"run": run.label, "updates": int(run.updates[-1]),
+                     "seeds": run.n_seeds, "TFT found": f"{100 * found.mean():.0f}%",
+                     "POLA code, 20 runs": "" if theirs is None else f"{100 * theirs:.0f}%",
+                     "final reward per step": f"{joint.mean():.3f}",
+                     "mutual cooperation": f"{run.game.reference_levels['mutual cooperation']:g}"})
+    return {"summary": rows}
+
+
+def _pola_figures(runs: dict[str, Run], size: str) -> dict[str, Any]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11.0, 4.2), layout="constrained")
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    factors = [cf for cf in POLA_FACTORS if f"pola_cf{cf:g}" in runs]
+    for kind, color, offset in (("pola", "tab:blue", -0.012), ("lola", "tab:orange", 0.012)):
+        shares = [100 * _tft_found(runs[f"{kind}_cf{cf:g}"]).mean() for cf in factors]
+        left.bar([cf + offset for cf in factors], shares, width=0.022, color=color,
+                 label=kind.upper())
+    left.set_xlabel("contribution factor")
+    left.set_title("tabular policies")
+    variants = (("tabular", ""), ("MLP", "_mlp"), ("MLP on\nactions", "_mlp_actions"))
+    bars = [(f"{kind.upper()}\n{policy}", f"{kind}{suffix}_cf1.33",
+             "tab:blue" if kind == "pola" else "tab:orange")
+            for policy, suffix in variants for kind in ("pola", "lola")]
+    bars = [b for b in bars if b[1] in runs]
+    right.bar([b[0] for b in bars], [100 * _tft_found(runs[b[1]]).mean() for b in bars],
+              color=[b[2] for b in bars])
+    right.set_title("factor 1.33: tabular and MLP")
+    for ax in (left, right):
+        ax.set_ylabel("seeds finding TFT (%)")
+        ax.set_ylim(0, 105)
+    left.legend(loc="lower left")
+    fig.suptitle("Exact IPD, the POLA code's game and success test")
+    ordered = [runs[k] for k in runs if k.startswith("pola_cf")]
+    return {"pola_exact_tft": fig,
+            "pola_exact_policies": plotting.plot_policies(
+                ordered, title="POLA (tabular) policies after 2 updates")}
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     "lola-exact": Experiment(
         name="lola-exact",
@@ -554,8 +684,31 @@ EXPERIMENTS: dict[str, Experiment] = {
         requires="lola_games.agents.pg",
         tables=_coin_rows,
     ),
+    "pola-exact": Experiment(
+        name="pola-exact",
+        description="POLA paper (Zhao et al. 2022), exact IPD (the POLA code's contribution "
+        "game, factors 1.1-1.6): outer POLA and LOLA, tabular and MLP, share of seeds finding TFT",
+        runs=_pola_runs(),
+        sizes={"full": {"n_seeds": 64, "n_updates": 100},
+               "quick": {"n_seeds": 16, "n_updates": 10},
+               "smoke": {"n_seeds": 2, "n_updates": 2, "outer_steps": 20}},
+        dtype="float64",
+        figures=_pola_figures,
+        tables=_pola_summary,
+    ),
 }
 """The reproductions by name."""
+
+OWN_LOOP: dict[str, tuple[str, str]] = {
+    "mfos": ("lola_games.reproduce_mfos",
+             "M-FOS paper (Lu et al. 2022): meta-trained M-FOS against NL, LOLA and itself on "
+             "the IPD, matching pennies and chicken, the official code's settings"),
+}
+"""Experiments with their own training loop: module (with a ``reproduce`` function taking
+:func:`reproduce`'s arguments) and description."""
+
+# the experiments on differentiable games (sos, cola, lola-higher-order) add themselves
+import lola_games.reproduce_diffgames  # noqa: E402, F401
 
 
 @dataclass
@@ -631,8 +784,16 @@ def reproduce(
         RuntimeError: the experiment needs a module that is not available.
         FileExistsError: a run directory already holds a run (use ``overwrite``/``resume``).
     """
+    if name in OWN_LOOP:
+        from importlib import import_module
+
+        module = import_module(OWN_LOOP[name][0])
+        return module.reproduce(out, size=size, device=device, seed=seed,
+                                figures_dir=figures_dir, formats=formats, overwrite=overwrite,
+                                plot_only=plot_only, progress=progress, n_seeds=n_seeds)
     if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+        known = ", ".join([*EXPERIMENTS, *OWN_LOOP])
+        raise ValueError(f"unknown experiment {name!r}; known: {known}")
     exp = EXPERIMENTS[name]
     if size not in exp.sizes:
         raise ValueError(f"size must be one of {', '.join(exp.sizes)}, got {size!r}")
@@ -643,6 +804,7 @@ def reproduce(
     settings = dict(exp.sizes[size])
     size_seeds, n_updates = settings.pop("n_seeds"), settings.pop("n_updates")
     log_every = settings.pop("log_every", exp.log_every)
+    seeds_given = n_seeds is not None
     n_seeds = size_seeds if n_seeds is None else n_seeds
 
     runs: dict[str, Run] = {}
@@ -651,22 +813,27 @@ def reproduce(
             runs[spec.key] = load_run(out / spec.key)
     else:
         from lola_games.agents import make_agent
-        from lola_games.games import get_any_game
         from lola_games.grid import RunTask, run_grid
+        from lola_games.train import resolve_game
 
         if exp.requires:
             _require(exp.requires, name)
+        if exp.prepare is not None:
+            exp.prepare(out, size, device, seed, overwrite)
         tasks = []
         for spec in exp.runs:
-            agents = [make_agent(a, **{**hp, **_known(a, settings)}) for a, hp in spec.agents]
+            agents = [make_agent(a, **{**_in_out(hp, out), **_known(a, settings)})
+                      for a, hp in spec.agents]
             run_dir = out / spec.key
             # --resume continues every run from its checkpoint; a run stopped before its
             # first checkpoint (it can hold update 0 at most) starts again
             checkpointed = (run_dir / "checkpoint.pt").exists()
             tasks.append(RunTask(
-                spec.key, get_any_game(spec.game).spec(), tuple(agents), str(run_dir),
-                dict(n_seeds=n_seeds, n_updates=n_updates, gamma=spec.gamma, device=device,
-                     seed=seed, dtype=exp.dtype, label=spec.label, progress=progress,
+                spec.key, resolve_game(spec.game).spec(), tuple(agents), str(run_dir),
+                dict(n_seeds=n_seeds if seeds_given else min(spec.seeds or n_seeds, n_seeds),
+                     n_updates=min(spec.updates or n_updates, n_updates), gamma=spec.gamma,
+                     device=device, seed=seed, dtype=exp.dtype, label=spec.label,
+                     progress=progress,
                      log_every=log_every),
                 resume=resume and checkpointed,
                 overwrite=overwrite or (resume and not checkpointed)))
@@ -681,7 +848,15 @@ def reproduce(
             files += write_rows(rows, out / stem)
     for stem, fig in exp.figures(runs, size).items():
         files += plotting.save_figure(fig, figures_dir / stem, formats)
+    if exp.report is not None:
+        files += exp.report(runs, out, size, figures_dir, formats)
     return Reproduction(name, out, runs, table, files)
+
+
+def _in_out(hparams: dict[str, Any], out: Path) -> dict[str, Any]:
+    """``hparams`` with ``{out}`` in string values replaced by the output directory."""
+    return {k: v.replace("{out}", str(out)) if isinstance(v, str) else v
+            for k, v in hparams.items()}
 
 
 def write_rows(rows: Sequence[dict[str, Any]], path: str | os.PathLike) -> list[Path]:
@@ -725,7 +900,7 @@ def _known(agent: str, overrides: dict[str, Any]) -> dict[str, Any]:
 
 def _add_arguments(p: argparse.ArgumentParser, with_name: bool = True) -> None:
     if with_name:
-        p.add_argument("name", choices=list(EXPERIMENTS), help="the experiment")
+        p.add_argument("name", choices=[*EXPERIMENTS, *OWN_LOOP], help="the experiment")
     sizes = p.add_mutually_exclusive_group()
     sizes.add_argument("--quick", action="store_const", const="quick", dest="size",
                        help="fewer seeds/updates: under a minute on a laptop CPU")
@@ -733,7 +908,9 @@ def _add_arguments(p: argparse.ArgumentParser, with_name: bool = True) -> None:
                        help="tiny run that only checks the pipeline (numbers mean nothing)")
     sizes.add_argument("--size", dest="size",
                        help="a size by name: full, quick, smoke or one of the experiment's "
-                       "own (coin-game: cpu)")
+                       "own (coin-game: cpu; mfos: medium)")
+    sizes.add_argument("--medium", action="store_const", const="medium", dest="size",
+                       help="mfos only: the quick size with more meta-episodes")
     p.set_defaults(size="full")
     p.add_argument("--out", default=None, help="output directory (default runs/reproduce/NAME)")
     p.add_argument("--figures", default=None, help="directory for the figures (default --out)")
@@ -754,7 +931,8 @@ def _add_arguments(p: argparse.ArgumentParser, with_name: bool = True) -> None:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``reproduce`` subcommand to the ``lola-games`` command line."""
-    lines = "\n".join(f"  {n}: {e.description}" for n, e in EXPERIMENTS.items())
+    lines = "\n".join([*(f"  {n}: {e.description}" for n, e in EXPERIMENTS.items()),
+                       *(f"  {n}: {d}" for n, (_, d) in OWN_LOOP.items())])
     p = subparsers.add_parser(
         "reproduce", help="reproduce a paper's experiment: runs, figures and table",
         description=f"Run a published experiment, then draw its figures and table.\n\n{lines}",
@@ -788,7 +966,10 @@ def run_cli(args: argparse.Namespace) -> int:
         from lola_games.cli import error_line
 
         return error_line("lola-games reproduce", e)
-    print(plotting.table_markdown(result.table), end="")
+    if args.name in OWN_LOOP:  # its table is already written as markdown
+        print(result.files[0].read_text(), end="")
+    else:
+        print(plotting.table_markdown(result.table), end="")
     for path in result.files:
         print(f"wrote {path}")
     return 0

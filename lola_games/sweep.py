@@ -149,10 +149,10 @@ def sweep(
     """
     from lola_games import plotting
     from lola_games.agents.base import check_agents, make_agent
-    from lola_games.games import get_game
     from lola_games.runlog import load_run
+    from lola_games.train import resolve_game
 
-    game = get_game(game)
+    game = resolve_game(game)
     agents = list(agents)
     points = sweep_points(agents, grid)
     out = Path(out)

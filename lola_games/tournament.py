@@ -184,16 +184,18 @@ def tournament_tasks(
         ValueError: an entrant that cannot play the game, or a pair that cannot meet.
     """
     from lola_games.agents.base import check_agents, exact_evaluate
-    from lola_games.games import get_game
+    from lola_games.games import MatrixGame
+    from lola_games.train import resolve_game
 
-    game = get_game(game)
+    game = resolve_game(game)
     for e in roster:
         try:
             e.agent.check_game(game)
         except ValueError as err:
             raise ValueError(f"entrant {e.name!r} cannot play {game.name!r}: {err}") from None
-    if evaluate is None and all(e.agent.is_memory_one() for e in roster):
-        evaluate = exact_evaluate
+    if evaluate is None and isinstance(game, MatrixGame) \
+            and all(e.agent.is_memory_one() for e in roster):
+        evaluate = exact_evaluate  # (other games: each run's default, the game's own)
     tasks = []
     for i, j in pairings(len(roster)):
         a, b = roster[i], roster[j]
@@ -298,10 +300,10 @@ def tournament(
             meet another, or an ``out`` that holds a tournament with other settings. These
             are found before anything is written.
     """
-    from lola_games.games import get_game
     from lola_games.runlog import load_run
+    from lola_games.train import resolve_game
 
-    game = get_game(game)
+    game = resolve_game(game)
     roster = entrants(agents, hparams)
     out = Path(out)
     tasks = tournament_tasks(game, roster, out, n_seeds=n_seeds, n_updates=n_updates,

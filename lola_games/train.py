@@ -468,6 +468,25 @@ OUTCOMES: dict[str, dict[str, Criterion]] = {
     "coin_game": {
         "cooperation (own coins > 0.75)": lambda m: (m["own_coin_share"] > 0.75).all(axis=0),
     },
+    # Differentiable one-shot games (lola_games.diffgames), judged on their parameters.
+    # Tandem: the stable fixed points are x + y = 1; LOLA at alpha 0.1 settles at x + y = 4/3.
+    "tandem": {
+        "x + y = 1": lambda m: np.abs(m["x_plus_y"][0] - 1) < 0.05,
+        "x + y = 4/3": lambda m: np.abs(m["x_plus_y"][0] - 4 / 3) < 0.05,
+    },
+    # One-shot matching pennies: Nash plays heads with probability 1/2.
+    "one_shot_mp": {"Nash": lambda m: m["nash_gap"].max(axis=0) < 0.05},
+    "hamiltonian": {"fixed point": lambda m: m["radius"][0] < 0.05},
+    "balduzzi": {"fixed point": lambda m: m["radius"][0] < 0.05},
+    "ultimatum": {
+        "fair split": lambda m: m["p"][0] > 0.9,
+        "unfair split accepted": lambda m: (m["p"][0] < 0.1) & (m["p"][1] > 0.9),
+    },
+    "one_shot_chicken": {
+        "both swerve": lambda m: m["p"].min(axis=0) > 0.9,
+        "one yields": lambda m: (m["p"].max(axis=0) > 0.9) & (m["p"].min(axis=0) < 0.1),
+        "crash": lambda m: m["p"].max(axis=0) < 0.1,
+    },
 }
 """Named outcomes per game, judged on the final update of each seed."""
 

@@ -6,8 +6,9 @@ rollouts of the sampled learners on each kind of game, matrix games and the Coin
 
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
 ``alld``, ``random``, ``naive-pg``, ``lola-dice``, ``lola-pg``, ``lola-om``, and the online
-learners of :mod:`.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc`` (see
-:func:`make_agent`).
+learners of :mod:`.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola`` and ``mfos``;
+for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``sga``, ``co``,
+``eg`` (see :func:`make_agent`).
 """
 
 from lola_games.agents.base import (
@@ -23,6 +24,9 @@ from lola_games.agents.base import (
     memory_one_metrics,
     register_agent,
 )
+from lola_games.agents.cgd import CGD
+from lola_games.agents.cola import COLA, COLAShort
+from lola_games.agents.extragradient import EG
 from lola_games.agents.fixed import (
     AlwaysCooperate,
     AlwaysDefect,
@@ -30,8 +34,10 @@ from lola_games.agents.fixed import (
     RandomAgent,
     TitForTat,
 )
+from lola_games.agents.hola import HOLA
 from lola_games.agents.lola import LOLA, LookaheadLOLA
 from lola_games.agents.lola_pg import LOLAPG
+from lola_games.agents.mfos_agent import MFOS
 from lola_games.agents.naive import GradientAgent, NaiveLearner
 from lola_games.agents.online import (
     JointActionLearner,
@@ -42,6 +48,8 @@ from lola_games.agents.online import (
 )
 from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
 from lola_games.agents.pg import LOLADiCE, NaivePG, SampledLearner
+from lola_games.agents.pola import POLA
+from lola_games.agents.sga import CO, SGA
 from lola_games.agents.sos import SOS, LookAhead
 
 __all__ = [
@@ -78,4 +86,13 @@ __all__ = [
     "JointActionLearner",
     "PolicyHillClimbing",
     "WoLFPolicyHillClimbing",
+    "POLA",
+    "MFOS",
+    "HOLA",
+    "COLA",
+    "COLAShort",
+    "CGD",
+    "SGA",
+    "CO",
+    "EG",
 ]

@@ -5,7 +5,8 @@ agent object serves a whole batch of ``S`` independent runs:
 
 * ``params`` -- a tensor, or a dict of tensors, each with a leading seed dimension ``[S, ...]``.
   Exact agents use memory-one logits ``[S, 5]`` (start, CC, CD, DC, DD from the agent's own
-  side; ``sigmoid(logit)`` = P(action 0), see :mod:`lola_games.exact`).
+  side; ``sigmoid(logit)`` = P(action 0), see :mod:`lola_games.exact`) in a matrix game, and
+  the game's own parameters in a differentiable game (:mod:`lola_games.diffgames`).
 * ``state`` -- whatever the agent keeps between updates (optimizer moments, ...): tensors,
   numbers, strings and lists/tuples/dicts of them (``NamedTuple`` classes registered with
   :func:`lola_games.runlog.register_state_type`); the runner checkpoints it.
@@ -44,13 +45,14 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
+from lola_games.diffgames import game_values, matrix_game_of
 from lola_games.exact import N_STATES, discounted_values, exact_values
 from lola_games.games import MatrixGame
 
@@ -65,6 +67,7 @@ __all__ = [
     "evaluator_for",
     "check_agents",
     "player_values",
+    "joint_values",
     "register_agent",
     "make_agent",
     "agent_names",
@@ -98,15 +101,27 @@ class Context:
 
 
 def player_values(ctx: Context, own: Tensor, other: Tensor) -> tuple[Tensor, Tensor]:
-    """Unnormalised discounted values ``(V_own, V_other)`` ``[S]`` of memory-one logits.
+    """Values ``(V_own, V_other)`` ``[S]`` of a two-player game from one player's side.
 
-    ``own`` and ``other`` are ``[S, 5]`` logits, each from its own side; ``ctx.player`` says
-    which of them is player 0 (``exact.discounted_values`` takes player 0's logits first).
+    In a matrix game these are the unnormalised discounted values of memory-one logits
+    ``[S, 5]``, each from its own side; ``ctx.player`` says which of ``own`` and ``other`` is
+    player 0 (``exact.discounted_values`` takes player 0's logits first). Any other game gives
+    its values through :func:`joint_values`.
     """
-    if ctx.player == 0:
-        return discounted_values(ctx.game, own, other, ctx.gamma)
-    v0, v1 = discounted_values(ctx.game, other, own, ctx.gamma)
-    return v1, v0
+    if isinstance(ctx.game, MatrixGame):
+        if ctx.player == 0:
+            return discounted_values(ctx.game, own, other, ctx.gamma)
+        v0, v1 = discounted_values(ctx.game, other, own, ctx.gamma)
+        return v1, v0
+    values = joint_values(ctx, (own, other) if ctx.player == 0 else (other, own))
+    return values[ctx.player], values[1 - ctx.player]
+
+
+def joint_values(ctx: Context, params: Sequence[Tensor]) -> list[Tensor]:
+    """Every player's value ``[S]`` from all players' params in player order: the one way
+    exact learners see a game (memory-one values of a matrix game, unnormalised; or a
+    differentiable game's ``values``, see :func:`lola_games.diffgames.game_values`)."""
+    return game_values(ctx.game, params, ctx.gamma)
 
 
 class Agent:
@@ -145,7 +160,7 @@ class Agent:
     def check_game(self, game: Any) -> None:
         """Raise ``ValueError`` unless this agent can play ``game`` (default: memory-one
         policies of a two-player, two-action matrix game)."""
-        if not isinstance(game, MatrixGame) or game.n_actions != 2:
+        if matrix_game_of(game) is None:
             raise ValueError(
                 f"agent {self.name!r} plays memory-one policies of two-action matrix games; "
                 f"{getattr(game, 'name', game)!r} is not one")

@@ -1,20 +1,24 @@
 """LOLA with exact gradients (LOLA-Ex, Foerster et al. 2018) and its k-step lookahead form.
 
-Notation: ``theta1`` is this learner's logits, ``theta2`` the opponent's; ``V1``/``V2`` are
-their unnormalised discounted values (:func:`lola_games.exact.discounted_values`);
-``grad_i`` is the gradient with respect to ``theta_i``.
+Notation: ``theta_i`` is this learner's params, ``theta_j`` an opponent's; ``V_i``/``V_j`` are
+their values (:func:`lola_games.agents.base.joint_values`: unnormalised discounted values of
+memory-one logits in a matrix game, minus the losses in a differentiable game); ``grad_j`` is
+the gradient with respect to ``theta_j``. With more than two players the shaping terms are
+summed over the opponents (the LOLA paper's N-agent form).
 """
 
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Context, player_values, register_agent
-from lola_games.agents.naive import GradientAgent, check_rate, leaves
+from lola_games.agents.base import Context, joint_values, register_agent
+from lola_games.agents.joint import add_all, joint_leaves
+from lola_games.agents.naive import GradientAgent, check_rate
 
 __all__ = ["LOLA", "LookaheadLOLA"]
 
@@ -23,18 +27,18 @@ __all__ = ["LOLA", "LookaheadLOLA"]
 class LOLA(GradientAgent):
     """LOLA-Ex, the paper's update rule (its Eq. 4)::
 
-        d_theta1 = delta * grad_1 V1 + delta * eta * grad_1( stop(grad_2 V1) . grad_2 V2 )
+        d_theta_i = delta * grad_i V_i + delta * eta * sum_j grad_i( stop(grad_j V_i) . grad_j V_j )
 
-    ``grad_2 V2`` is the opponent's naive gradient, differentiated with respect to
-    ``theta1`` through V2's dependence on it; ``grad_2 V1`` is held constant. With
+    ``grad_j V_j`` is opponent ``j``'s naive gradient, differentiated with respect to
+    ``theta_i`` through ``V_j``'s dependence on it; ``grad_j V_i`` is held constant. With
     ``stop_gradient=False`` it is the full first-order Taylor form, the gradient of
-    ``V1 + eta * grad_2 V1 . grad_2 V2`` (``~ grad_1 V1(theta1, theta2 + eta grad_2 V2)``),
-    which adds ``eta * (grad_1 grad_2 V1) grad_2 V2`` (the SOS paper's "LOLA").
+    ``V_i + eta * sum_j grad_j V_i . grad_j V_j`` (``~ grad_i V_i(theta_i, theta_j + eta
+    grad_j V_j)``), which adds ``eta * (grad_i grad_j V_i) grad_j V_j`` (the SOS paper's "LOLA").
 
     Args:
         lr: own learning rate delta.
-        eta: the opponent's assumed learning rate.
-        stop_gradient: hold ``grad_2 V1`` constant (the paper's rule).
+        eta: the opponents' assumed learning rate.
+        stop_gradient: hold ``grad_j V_i`` constant (the paper's rule).
         optimizer: ``"sgd"`` (the paper's) or ``"adam"`` for the outer step.
     """
 
@@ -49,36 +53,40 @@ class LOLA(GradientAgent):
             raise TypeError(f"stop_gradient must be True or False, got {stop_gradient!r}")
         self.stop_gradient = bool(stop_gradient)
 
-    def direction(self, own: Tensor, other: Tensor, ctx: Context) -> Tensor:
-        th1, th2 = leaves(own, other)
-        v1, v2 = player_values(ctx, th1, th2)
-        # one backward pass of V1 gives grad_1 V1 and grad_2 V1 (kept differentiable only for
-        # the full Taylor form); sums over seeds give each seed its own gradient
-        grad1_v1, grad2_v1 = torch.autograd.grad(
-            v1.sum(), (th1, th2), retain_graph=True, create_graph=not self.stop_gradient
-        )
-        grad2_v2 = torch.autograd.grad(v2.sum(), th2, create_graph=True)[0]
-        if self.stop_gradient:
-            grad2_v1 = grad2_v1.detach()
-        shaping = torch.autograd.grad((grad2_v1 * grad2_v2).sum(), th1)[0]
-        return grad1_v1.detach() + self.eta * shaping
+    def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
+        theta, i = joint_leaves(own, other, ctx), ctx.player
+        opponents = [j for j in range(len(theta)) if j != i]
+        values = joint_values(ctx, theta)
+        # one backward pass of V_i gives grad_i V_i and every grad_j V_i (kept differentiable
+        # only for the full Taylor form); sums over seeds give each seed its own gradient
+        grad_vi = torch.autograd.grad(
+            values[i].sum(), [theta[i]] + [theta[j] for j in opponents], retain_graph=True,
+            create_graph=not self.stop_gradient)
+        terms = []
+        for j, grad_j_vi in zip(opponents, grad_vi[1:], strict=True):
+            grad_j_vj = torch.autograd.grad(values[j].sum(), theta[j], create_graph=True)[0]
+            if self.stop_gradient:
+                grad_j_vi = grad_j_vi.detach()
+            terms.append((grad_j_vi * grad_j_vj).sum())
+        shaping = torch.autograd.grad(add_all(terms), theta[i])[0]
+        return grad_vi[0].detach() + self.eta * shaping
 
 
 @register_agent("lookahead-lola")
 class LookaheadLOLA(GradientAgent):
-    """LOLA through an explicit lookahead of the opponent's learning::
+    """LOLA through an explicit lookahead of the opponents' learning::
 
-        theta2_0 = theta2
-        theta2_{j+1} = theta2_j + eta * grad_2 V2(theta1, theta2_j)     j < k
-        d_theta1 = delta * grad_1 V1(theta1, theta2_k(theta1))
+        theta_j^0 = theta_j
+        theta_j^{m+1} = theta_j^m + eta * grad_j V_j(theta_i, theta_-i^m)     m < k, j != i
+        d_theta_i = delta * grad_i V_i(theta_i, theta_-i^k(theta_i))
 
-    The k naive steps of the opponent keep their graph (:func:`lola_games.lookahead.unroll`),
-    so the gradient flows through the opponent's anticipated learning. With ``k = 1`` and a
-    first-order expansion this is :class:`LOLA` with ``stop_gradient=False``.
+    The k naive steps of the opponents (simultaneous, with more than two players) keep their
+    graph, so the gradient flows through the opponents' anticipated learning. With ``k = 1``
+    and a first-order expansion this is :class:`LOLA` with ``stop_gradient=False``.
 
     Args:
         lr: own learning rate delta.
-        eta: the opponent's inner (lookahead) learning rate.
+        eta: the opponents' inner (lookahead) learning rate.
         lookahead_steps: k >= 1.
         optimizer: ``"sgd"`` or ``"adam"`` for the outer step.
     """
@@ -95,18 +103,20 @@ class LookaheadLOLA(GradientAgent):
             raise ValueError(f"lookahead_steps must be an int >= 1, got {k!r}")
         self.lookahead_steps = int(k)
 
-    def lookahead(self, theta1: Tensor, theta2: Tensor, ctx: Context) -> Tensor:
-        """The opponent's logits after k naive steps, differentiable in ``theta1``."""
-        from lola_games.lookahead import SGD, unroll
+    def lookahead(self, theta: list[Tensor], ctx: Context) -> list[Tensor]:
+        """All players' params after the opponents' k naive steps (player ``ctx.player``
+        unchanged), differentiable in ``theta[ctx.player]``."""
+        i = ctx.player
+        theta = list(theta)
+        for _ in range(self.lookahead_steps):
+            values = joint_values(ctx, theta)
+            theta = [t if j == i else
+                     t - self.eta * torch.autograd.grad((-values[j]).sum(), t, create_graph=True,
+                                                        retain_graph=True)[0]
+                     for j, t in enumerate(theta)]
+        return theta
 
-        def opponent_loss(th2: Tensor) -> Tensor:
-            return -player_values(ctx, theta1, th2)[1]
-
-        theta2_k, _ = unroll(opponent_loss, theta2, steps=self.lookahead_steps,
-                             optimizer=SGD(self.eta))
-        return theta2_k
-
-    def direction(self, own: Tensor, other: Tensor, ctx: Context) -> Tensor:
-        th1, th2 = leaves(own, other)
-        v1, _ = player_values(ctx, th1, self.lookahead(th1, th2, ctx))
-        return torch.autograd.grad(v1.sum(), th1)[0]
+    def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
+        theta, i = joint_leaves(own, other, ctx), ctx.player
+        values = joint_values(ctx, self.lookahead(theta, ctx))
+        return torch.autograd.grad(values[i].sum(), theta[i])[0]

@@ -1,12 +1,16 @@
 """Naive learning (NL-Ex) and the exact-gradient base class the other learners share.
 
-Every exact learner follows its own ascent direction ``d`` on its unnormalised discounted
-value (the scale on which the LOLA paper states learning rates)::
+Every exact learner follows its own ascent direction ``d`` on its value: the unnormalised
+discounted value of memory-one logits in a matrix game (the scale on which the LOLA paper
+states learning rates), or minus its loss in a differentiable game
+(:mod:`lola_games.diffgames`)::
 
     own <- own + lr * d                  (optimizer "sgd", the paper's plain step)
     own <- Adam(lr) step on the loss -d  (optimizer "adam")
 
-using the optimizers of :mod:`lola_games.lookahead` on the loss ``-V``.
+using the optimizers of :mod:`lola_games.lookahead` on the loss ``-V``. The learners are
+written for any number of players: ``other`` is the opponent's params, or the tuple of the
+other players' params in player order.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Agent, Context, player_values, register_agent
+from lola_games.agents.base import Agent, Context, joint_values, register_agent
+from lola_games.agents.joint import joint_leaves
+from lola_games.diffgames import is_differentiable, matrix_game_of
 
 __all__ = ["GradientAgent", "NaiveLearner", "check_rate", "opponent_logits"]
 
@@ -58,6 +64,32 @@ class GradientAgent(Agent):
 
         return SGD(self.lr) if self.optimizer == "sgd" else Adam(self.lr)
 
+    def init_params(
+        self,
+        n_seeds: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+        *,
+        game: Any = None,
+        player: int = 0,
+    ) -> Tensor:
+        """Memory-one logits ``~ N(0, 1)`` in a matrix game, else the game's initial params
+        for ``player`` (its ``init_params``, e.g. the papers' initialisations)."""
+        if game is None or matrix_game_of(game) is game:
+            return super().init_params(n_seeds, generator, device, dtype, game=game,
+                                       player=player)
+        return game.init_params(player, n_seeds, generator, device, dtype)
+
+    def check_game(self, game: Any) -> None:
+        """Raise ``ValueError`` unless ``game`` gives exact values: a two-action matrix game
+        (memory-one values) or a differentiable game (:mod:`lola_games.diffgames`)."""
+        if not is_differentiable(game):
+            raise ValueError(
+                f"agent {self.name!r} learns from exact gradients of the players' values: it "
+                f"plays two-action matrix games and differentiable games, and "
+                f"{getattr(game, 'name', game)!r} is neither")
+
     def init_state(self, params: Tensor) -> Any:
         """The outer optimizer's state (Adam moments; nothing for a plain step)."""
         return self._opt().init(params)
@@ -72,22 +104,28 @@ class GradientAgent(Agent):
         return self._opt().step(own.detach(), -d.detach(), state)
 
 
-def opponent_logits(other: Any, ctx: Context) -> Tensor:
-    """The opponent's memory-one logits ``[S, 5]``: an exact agent's params as they are, a
-    sampled agent's memory-one policy (``ctx.other.logits``) as constants."""
-    if ctx.other is None or ctx.other.mode == "exact":
-        return other
-    return ctx.other.logits(other).detach()
+def opponent_logits(other: Any, ctx: Context) -> Any:
+    """The opponent's memory-one logits ``[S, 5]``: an exact agent's params as they are (or,
+    for a parameterised policy, its logits, differentiable in the params), a sampled agent's
+    memory-one policy (``ctx.other.logits``) as constants. With more than two players, the
+    tuple of the others'."""
+    if isinstance(other, tuple):
+        agents = ctx.other if isinstance(ctx.other, tuple) else (None,) * len(other)
+        return tuple(_logits_of(p, a) for p, a in zip(other, agents, strict=True))
+    return _logits_of(other, ctx.other)
 
 
-def leaves(own: Tensor, other: Tensor) -> tuple[Tensor, Tensor]:
-    """Fresh differentiable copies of both players' logits."""
-    return own.detach().requires_grad_(True), other.detach().requires_grad_(True)
+def _logits_of(params: Any, agent: Any) -> Any:
+    if agent is None or (agent.mode == "exact" and isinstance(params, Tensor)):
+        return params
+    if agent.mode == "exact":
+        return agent.logits(params)
+    return agent.logits(params).detach()
 
 
 @register_agent("naive")
 class NaiveLearner(GradientAgent):
-    """NL-Ex: gradient ascent on its own exact value, ``d = grad_1 V1``.
+    """NL-Ex: gradient ascent on its own exact value, ``d = grad_i V_i``.
 
     The opponent is treated as fixed. Sums over seeds before differentiating give each seed
     its own gradient (seeds do not interact).
@@ -95,7 +133,7 @@ class NaiveLearner(GradientAgent):
 
     name = "naive"
 
-    def direction(self, own: Tensor, other: Tensor, ctx: Context) -> Tensor:
-        th1, th2 = leaves(own, other)
-        v1, _ = player_values(ctx, th1, th2)
-        return torch.autograd.grad(v1.sum(), th1)[0]
+    def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
+        theta, i = joint_leaves(own, other, ctx), ctx.player
+        values = joint_values(ctx, theta)
+        return torch.autograd.grad(values[i].sum(), theta[i])[0]

@@ -1,19 +1,20 @@
 """LookAhead (Zhang & Lesser 2010) and Stable Opponent Shaping (SOS, Letcher et al. 2019).
 
-Notation of the SOS paper, with losses ``L_i = -V_i`` (unnormalised discounted values) and
-both players' logits ``theta = (theta_1, theta_2)``:
+Notation of the SOS paper, with losses ``L_i = -V_i`` (unnormalised discounted values of a
+matrix game, or a differentiable game's losses) and all players' params ``theta = (theta_0,
+..., theta_{P-1})``:
 
-* ``xi = (grad_1 L1, grad_2 L2)``, the simultaneous gradient;
+* ``xi = (grad_0 L_0, ..., grad_{P-1} L_{P-1})``, the simultaneous gradient;
 * ``H = grad xi``, the game's Hessian, split as ``H = H_d + H_o`` into its diagonal and
-  off-diagonal blocks, so ``(H_o xi)_1 = (grad_2 grad_1 L1) grad_2 L2``;
-* ``chi = diag(H_o^T grad L)``, so ``chi_1 = (grad_1 grad_2 L2)^T grad_2 L1``.
+  off-diagonal blocks, so ``(H_o xi)_i = sum_{j != i} (grad_j grad_i L_i) grad_j L_j``;
+* ``chi = diag(H_o^T grad L)``, so ``chi_i = sum_{j != i} (grad_i grad_j L_j)^T grad_j L_i``.
 
 With lookahead rate ``alpha``:
 
 * LookAhead: ``xi_0 = (I - alpha H_o) xi`` -- each player differentiates its loss at the
-  opponent's anticipated naive step, with that step held constant in its own parameters:
-  ``xi_0,1 = grad_1 [L1 - alpha grad_2 L1 . stop(grad_2 L2)]``.
-* SOS: ``xi_p = xi_0 - p alpha chi`` with, per seed (over both players' joint vectors),
+  opponents' anticipated naive steps, with those steps held constant in its own parameters:
+  ``xi_0,i = grad_i [L_i - alpha sum_j grad_j L_i . stop(grad_j L_j)]``.
+* SOS: ``xi_p = xi_0 - p alpha chi`` with, per seed (over all players' joint vectors),
 
   - ``p1 = 1`` if ``<-alpha chi, xi_0> >= 0`` else ``min(1, -a |xi_0|^2 / <-alpha chi, xi_0>)``,
   - ``p2 = |xi|^2`` if ``|xi| < b`` else ``1``,
@@ -21,47 +22,51 @@ With lookahead rate ``alpha``:
 
   ``p = 1`` gives the SOS paper's LOLA, ``xi_0 - alpha chi``.
 
-Each agent computes the joint quantities from both players' current logits and steps along
-its own block: ``theta_1 <- theta_1 - lr * xi_1`` (the direction returned is ``-xi_1``).
+Each agent computes the joint quantities from all players' current params and steps along
+its own block: ``theta_i <- theta_i - lr * xi_i`` (the direction returned is ``-xi_i``).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Context, player_values, register_agent
-from lola_games.agents.naive import GradientAgent, check_rate, leaves
+from lola_games.agents.base import Context, joint_values, register_agent
+from lola_games.agents.joint import add_all, joint_leaves, seed_dot
+from lola_games.agents.naive import GradientAgent, check_rate
 
 __all__ = ["LookAhead", "SOS", "sos_terms"]
 
 
 def _dot(x: Tensor, y: Tensor) -> Tensor:
-    """Per-seed dot products of ``[S, 5]`` tensors, summed over seeds (for autograd)."""
+    """Dot products of ``[S, ...]`` tensors, summed over seeds (for autograd)."""
     return (x * y).sum()
 
 
 def sos_terms(
-    own: Tensor, other: Tensor, ctx: Context, alpha: float, need_chi: bool = True
+    theta: list[Tensor], ctx: Context, alpha: float, need_chi: bool = True
 ) -> tuple[list[Tensor], list[Tensor], list[Tensor] | None]:
-    """``(xi, xi_0, chi)``, each a list ``[own block, opponent block]`` of ``[S, 5]`` tensors.
+    """``(xi, xi_0, chi)`` at all players' params ``theta`` (differentiable leaves, player
+    order), each a list of ``[S, ...]`` blocks in player order.
 
     ``chi`` is ``None`` when not ``need_chi``.
     """
-    th = leaves(own, other)
-    v_own, v_other = player_values(ctx, th[0], th[1])
-    losses = (-v_own.sum(), -v_other.sum())
+    n = len(theta)
+    losses = [-v.sum() for v in joint_values(ctx, theta)]
     # g[i][j] = grad_j L_i
-    g = [torch.autograd.grad(loss, th, create_graph=True) for loss in losses]
-    xi = [g[0][0], g[1][1]]
+    g = [torch.autograd.grad(loss, theta, create_graph=True) for loss in losses]
+    xi = [g[i][i] for i in range(n)]
     xi_0, chi = [], []
-    for i in range(2):
-        j = 1 - i
-        h_o_xi = torch.autograd.grad(_dot(g[i][j], g[j][j].detach()), th[i], retain_graph=True)[0]
+    for i in range(n):
+        opponents = [j for j in range(n) if j != i]
+        lookahead = add_all([_dot(g[i][j], g[j][j].detach()) for j in opponents])
+        h_o_xi = torch.autograd.grad(lookahead, theta[i], retain_graph=True)[0]
         xi_0.append(xi[i] - alpha * h_o_xi)
         if need_chi:
-            chi.append(torch.autograd.grad(_dot(g[i][j].detach(), g[j][j]), th[i],
-                                           retain_graph=True)[0])
+            shaping = add_all([_dot(g[i][j].detach(), g[j][j]) for j in opponents])
+            chi.append(torch.autograd.grad(shaping, theta[i], retain_graph=True)[0])
     return ([x.detach() for x in xi], [x.detach() for x in xi_0],
             [c.detach() for c in chi] if need_chi else None)
 
@@ -72,7 +77,7 @@ class LookAhead(GradientAgent):
 
     Args:
         lr: own learning rate.
-        alpha: lookahead rate (the opponent's anticipated learning rate); default ``lr``.
+        alpha: lookahead rate (the opponents' anticipated learning rate); default ``lr``.
         optimizer: ``"sgd"`` or ``"adam"``.
     """
 
@@ -82,9 +87,9 @@ class LookAhead(GradientAgent):
         super().__init__(lr, optimizer)
         self.alpha = self.lr if alpha is None else check_rate("alpha", alpha)
 
-    def direction(self, own: Tensor, other: Tensor, ctx: Context) -> Tensor:
-        _, xi_0, _ = sos_terms(own, other, ctx, self.alpha, need_chi=False)
-        return -xi_0[0]
+    def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
+        _, xi_0, _ = sos_terms(joint_leaves(own, other, ctx), ctx, self.alpha, need_chi=False)
+        return -xi_0[ctx.player]
 
 
 @register_agent("sos")
@@ -118,15 +123,16 @@ class SOS(GradientAgent):
 
     def p(self, xi: list[Tensor], xi_0: list[Tensor], chi: list[Tensor]) -> Tensor:
         """The SOS coefficient ``p`` per seed ``[S]`` from the joint vectors."""
-        dot = sum(((-self.alpha * c) * x).sum(-1) for c, x in zip(chi, xi_0, strict=True))
-        xi0_sq = sum((x * x).sum(-1) for x in xi_0)
+        dot = sum(seed_dot(-self.alpha * c, x) for c, x in zip(chi, xi_0, strict=True))
+        xi0_sq = sum(seed_dot(x, x) for x in xi_0)
         safe = torch.where(dot < 0, dot, -torch.ones_like(dot))
         p1 = torch.where(dot >= 0, torch.ones_like(dot), (-self.a * xi0_sq / safe).clamp(max=1.0))
-        xi_sq = sum((x * x).sum(-1) for x in xi)
+        xi_sq = sum(seed_dot(x, x) for x in xi)
         p2 = torch.where(xi_sq.sqrt() < self.b, xi_sq, torch.ones_like(xi_sq))
         return torch.minimum(p1, p2)
 
-    def direction(self, own: Tensor, other: Tensor, ctx: Context) -> Tensor:
-        xi, xi_0, chi = sos_terms(own, other, ctx, self.alpha)
-        p = self.p(xi, xi_0, chi)
-        return -(xi_0[0] - p.unsqueeze(-1) * self.alpha * chi[0])
+    def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
+        i = ctx.player
+        xi, xi_0, chi = sos_terms(joint_leaves(own, other, ctx), ctx, self.alpha)
+        p = self.p(xi, xi_0, chi).reshape(-1, *([1] * (own.ndim - 1)))
+        return -(xi_0[i] - p * self.alpha * chi[i])

@@ -1,0 +1,371 @@
+"""Consistent LOLA (COLA, Willi et al. 2022): learned update functions that are consistent
+under mutual opponent shaping.
+
+A pair (or tuple) of update functions ``h_j(theta)``, one small MLP per player taking all
+players' params, is *consistent* when, with look-ahead rate ``eta`` and values ``V_j``,
+
+    h_j(theta) = grad_j [ V_j(theta_j, theta_-j + eta h_-j(theta)) ]     for every player j
+
+(the total derivative: ``h_-j`` depends on ``theta_j``). COLA minimises the consistency loss
+
+    C(theta) = sum_j || h_j(theta) - grad_j V_j(theta_j, theta_-j + eta h_-j(theta)) ||^2
+
+over ``theta`` drawn uniformly from a region ``[-r, r]^D``, with Adam, before learning starts,
+and then plays ``theta_i <- theta_i + lr * h_i(theta)``. ``h`` is an ascent direction: the
+COLA paper's update is ``lr * h`` (the official notebook's scaling, in which its consistency
+tables are stated).
+
+The official notebook's settings, chosen from the game's ``family``:
+
+==================  ===================================  =====================================
+                    polynomial games (Tandem, ...)        probability games (log-odds, IPD)
+==================  ===================================  =====================================
+network             Linear(D, 8), ReLU, Linear(8, 8),     Linear(D, 16), Tanh, (Linear(16, 16),
+                    Linear(8, d_j)                        Tanh) x 2, Linear(16, d_j)
+init                weights N(0, 0.1^2), biases 0         the same
+region r            1                                     7 (inputs clamped to it in the IPD)
+batch, steps        8, 120,000 (COLA-long)                64, 80,000 (COLA-long)
+Adam                lr 0.1, x0.8 every 750 steps          lr 0.001, constant
+==================  ===================================  =====================================
+
+COLA-short (``cola-short``) trains the same networks for 1% of those steps (1,200 and 800):
+the official notebook distinguishes the two only by their numbers of training steps
+(``NUM_INNERLOOP_SHORT``/``LONG``, equal in its defaults), so the short count is ours.
+
+Every seed has its own networks (weights ``[S, ...]``), trained at the agent's first update
+from the run's generator: seeds are independent runs, training included. Each COLA agent
+trains all players' update functions itself and plays its own.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from lola_games.agents.base import Context, joint_values, register_agent
+from lola_games.agents.joint import others_of
+from lola_games.agents.naive import GradientAgent, check_rate, opponent_logits
+from lola_games.diffgames import matrix_game_of, param_shapes
+
+__all__ = [
+    "COLA",
+    "COLAShort",
+    "NETS",
+    "consistency_targets",
+    "consistency_loss",
+    "init_update_networks",
+    "update_functions",
+    "train_update_functions",
+    "save_update_functions",
+    "load_update_functions",
+]
+
+ValuesFn = Callable[[Sequence[Tensor]], list[Tensor]]
+
+NETS = {
+    # family: (hidden width, activation after each hidden Linear: None = none)
+    "polynomial": (8, ("relu", None)),
+    "probability": (16, ("tanh", "tanh", "tanh")),
+}
+"""The official notebook's two update-function networks: hidden layers and activations."""
+
+_DEFAULTS = {
+    "polynomial": {"steps": 120_000, "batch_size": 8, "train_lr": 0.1, "lr_decay": 0.8,
+                   "region": 1.0},
+    "probability": {"steps": 80_000, "batch_size": 64, "train_lr": 1e-3, "lr_decay": 1.0,
+                    "region": 7.0},
+}
+DECAY_EVERY = 750
+"""Steps between learning-rate decays (the notebook's ``StepLR(750, gamma)``)."""
+
+_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
+
+
+def _times(eta: float | Tensor, x: Tensor) -> Tensor:
+    """``eta * x`` for a number, or per sample for a tensor ``eta`` ``[N]``."""
+    if isinstance(eta, Tensor):
+        return eta.reshape(-1, *([1] * (x.ndim - 1))) * x
+    return eta * x
+
+
+def consistency_targets(values: ValuesFn, theta: Sequence[Tensor], h: Sequence[Tensor],
+                        eta: float | Tensor) -> list[Tensor]:
+    """``grad_j V_j(theta_j, theta_-j + eta h_-j(theta))`` for every player ``j`` (total
+    derivatives, kept differentiable), from leaves ``theta`` and directions ``h(theta)``;
+    ``eta`` is a number or one look-ahead rate per sample ``[N]``."""
+    targets = []
+    for j, t in enumerate(theta):
+        shifted = [p if k == j else p + _times(eta, h[k]) for k, p in enumerate(theta)]
+        v = values(shifted)[j]
+        targets.append(torch.autograd.grad(v.sum(), t, create_graph=True, retain_graph=True)[0])
+    return targets
+
+
+def consistency_loss(values: ValuesFn, theta: Sequence[Tensor], h: Sequence[Tensor],
+                     eta: float | Tensor) -> Tensor:
+    """The consistency loss per sample ``[N]``: ``sum_j |h_j - target_j|^2`` (the COLA paper's
+    ``C_1 + C_2``), differentiable in ``h`` and ``theta``."""
+    targets = consistency_targets(values, theta, h, eta)
+    return sum(((a - b) ** 2).reshape(a.shape[0], -1).sum(-1)
+               for a, b in zip(h, targets, strict=True))
+
+
+# -- the update-function networks, one per player and seed ------------------------------------
+
+
+def init_update_networks(shapes: Sequence[Sequence[int]], n_seeds: int, family: str,
+                         width: int, generator: torch.Generator | None, device: Any,
+                         dtype: torch.dtype) -> dict[str, Tensor]:
+    """Per-seed MLPs ``{"<player>.w<l>": [S, in, out], "<player>.b<l>": [S, 1, out]}``, one per
+    player, weights ``~ N(0, 0.1^2)`` and biases 0 (the notebook's init)."""
+    _, acts = NETS[family]
+    sizes = [math.prod(s) for s in shapes]
+    d_in = sum(sizes)
+    nets = {}
+    for k, d_out in enumerate(sizes):
+        dims = [d_in] + [width] * len(acts) + [d_out]
+        for layer, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+            nets[f"{k}.w{layer}"] = 0.1 * torch.randn(n_seeds, a, b, generator=generator,
+                                                      device=device, dtype=dtype)
+            nets[f"{k}.b{layer}"] = torch.zeros(n_seeds, 1, b, device=device, dtype=dtype)
+    return nets
+
+
+def update_functions(nets: dict[str, Tensor], family: str, theta: Sequence[Tensor],
+                     n_seeds: int) -> list[Tensor]:
+    """Every player's ``h_j(theta)``: ``theta`` are ``[S * B, ...]`` (``B`` points per seed,
+    seed-major); returns ``[S * B, ...]`` blocks shaped like ``theta``."""
+    _, acts = NETS[family]
+    x = torch.cat([t.reshape(t.shape[0], -1) for t in theta], dim=1)
+    x = x.reshape(n_seeds, -1, x.shape[1])  # [S, B, D]
+    out = []
+    for k, t in enumerate(theta):
+        y = x
+        for layer, act in enumerate((*acts, None)):
+            y = torch.baddbmm(nets[f"{k}.b{layer}"], y, nets[f"{k}.w{layer}"])
+            if act is not None:
+                y = _ACTIVATIONS[act](y)
+        out.append(y.reshape(t.shape))
+    return out
+
+
+def train_update_functions(
+    values: ValuesFn,
+    shapes: Sequence[Sequence[int]],
+    nets: dict[str, Tensor],
+    family: str,
+    eta: float | Tensor,
+    steps: int,
+    batch_size: int,
+    train_lr: float,
+    lr_decay: float,
+    region: float,
+    generator: torch.Generator | None,
+    log_every: int = 100,
+) -> tuple[dict[str, Tensor], Tensor]:
+    """Minimise the consistency loss of ``nets`` over ``U[-region, region]^D`` with Adam.
+
+    Every step draws ``batch_size`` points per seed; the loss of a seed is the mean over its
+    points of :func:`consistency_loss`; the seeds' losses are summed (each seed's networks get
+    their own gradient, and Adam acts elementwise, so seeds stay independent). ``eta`` is a
+    number or one look-ahead rate per seed ``[S]`` (several rates trained at once).
+
+    Returns:
+        the trained networks (detached) and the training curve ``[steps // log_every, S]``
+        (each seed's mean loss over the last ``log_every`` steps).
+    """
+    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in nets.items()}
+    n_seeds = next(iter(nets.values())).shape[0]
+    any_net = next(iter(leaves.values()))
+    opt = _adam(list(leaves.values()), train_lr)
+    if isinstance(eta, Tensor):
+        eta = eta.to(any_net).repeat_interleave(batch_size)
+    curve, running = [], torch.zeros(n_seeds, dtype=any_net.dtype, device=any_net.device)
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = train_lr * lr_decay ** (step // DECAY_EVERY)
+        theta = [((2 * torch.rand(n_seeds * batch_size, *s, generator=generator,
+                                  device=any_net.device, dtype=any_net.dtype) - 1) * region
+                  ).requires_grad_(True) for s in shapes]
+        h = update_functions(leaves, family, theta, n_seeds)
+        per_seed = consistency_loss(values, theta, h, eta).reshape(n_seeds, batch_size).mean(1)
+        opt.zero_grad(set_to_none=True)
+        per_seed.sum().backward()
+        opt.step()
+        running += per_seed.detach()
+        if (step + 1) % log_every == 0:
+            curve.append(running / log_every)
+            running = torch.zeros_like(running)
+    curve = torch.stack(curve) if curve else torch.zeros(0, n_seeds, dtype=any_net.dtype,
+                                                         device=any_net.device)
+    return {k: v.detach() for k, v in leaves.items()}, curve
+
+
+def _adam(params: list[Tensor], lr: float) -> torch.optim.Adam:
+    """Adam with the fused kernel where this torch has it (the same update, fewer kernels)."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(params, lr=lr, foreach=True)
+
+
+def save_update_functions(path: str | os.PathLike, nets: dict[str, Tensor], net: str,
+                          shapes: Sequence[Sequence[int]]) -> Path:
+    """Write trained update functions (``{"<player>.w<l>": [R, in, out], ...}``) to ``path``
+    for :class:`COLA`'s ``networks`` argument."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"nets": {k: v.detach().cpu() for k, v in nets.items()}, "net": net,
+                "shapes": [list(s) for s in shapes]}, path)
+    return path
+
+
+def load_update_functions(path: str | os.PathLike, net: str, shapes: Sequence[Sequence[int]],
+                          n_seeds: int, device: Any, dtype: torch.dtype) -> dict[str, Tensor]:
+    """Read update functions written by :func:`save_update_functions` (``weights_only``: no
+    code runs) for ``n_seeds`` seeds: ``R = n_seeds`` networks, or one for every seed.
+
+    Raises:
+        ValueError: a file of another network kind, other parameter shapes, or ``R`` that is
+            neither 1 nor ``n_seeds``.
+    """
+    data = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(data, dict) or not isinstance(data.get("nets"), dict):
+        raise ValueError(f"{path} holds no COLA update functions")
+    want = [list(s) for s in shapes]
+    if data.get("net") != net or data.get("shapes") != want:
+        raise ValueError(f"{path} holds {data.get('net')} networks for parameter shapes "
+                         f"{data.get('shapes')}; this game needs {net} networks for {want}")
+    nets = {}
+    for key, value in data["nets"].items():
+        if value.shape[0] not in (1, n_seeds):
+            raise ValueError(f"{path} holds {value.shape[0]} networks per player; a run of "
+                             f"{n_seeds} seeds needs 1 or {n_seeds}")
+        nets[key] = value.to(device=device, dtype=dtype).expand(n_seeds, *value.shape[1:])
+    return nets
+
+
+@register_agent("cola")
+class COLA(GradientAgent):
+    """COLA (COLA-long): play ``h_i(theta)`` of consistent update functions trained before the
+    first step (module docstring). ``None`` takes the official notebook's value for the game's
+    family (``"polynomial"`` or ``"probability"``).
+
+    Args:
+        lr: own learning rate (the step is ``lr * h_i``).
+        eta: look-ahead rate of the consistency equations; default ``lr``.
+        steps: training steps of the update functions.
+        batch_size: points per training step and seed.
+        width: hidden units.
+        train_lr: Adam's learning rate for the networks.
+        lr_decay: factor applied to it every 750 steps.
+        region: ``r``: training points ``~ U[-r, r]`` in every parameter.
+        net: ``"polynomial"`` or ``"probability"`` network (see :data:`NETS`).
+        clamp: clamp the networks' inputs to the region while playing (the notebook does in
+            the IPD); default: in iterated games.
+        networks: a file of trained update functions (:func:`save_update_functions`) to play
+            instead of training them (one network for every seed, or one per seed).
+        optimizer: ``"sgd"`` (the paper's) or ``"adam"`` for the outer step.
+    """
+
+    name = "cola"
+    default_fraction = 1.0
+
+    def __init__(self, lr: float = 1.0, eta: float | None = None, steps: int | None = None,
+                 batch_size: int | None = None, width: int | None = None,
+                 train_lr: float | None = None, lr_decay: float | None = None,
+                 region: float | None = None, net: str | None = None,
+                 clamp: bool | None = None, networks: str | None = None,
+                 optimizer: str = "sgd") -> None:
+        super().__init__(lr, optimizer)
+        self.eta = self.lr if eta is None else check_rate("eta", eta)
+        for name, value in (("steps", steps), ("batch_size", batch_size), ("width", width)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.steps, self.batch_size, self.width = steps, batch_size, width
+        self.train_lr = None if train_lr is None else check_rate("train_lr", train_lr,
+                                                                  allow_zero=False)
+        self.lr_decay = None if lr_decay is None else check_rate("lr_decay", lr_decay,
+                                                                  allow_zero=False)
+        self.region = None if region is None else check_rate("region", region, allow_zero=False)
+        if net is not None and net not in NETS:
+            raise ValueError(f"net must be one of {', '.join(NETS)}, got {net!r}")
+        self.net = net
+        if clamp is not None and not isinstance(clamp, bool):
+            raise ValueError(f"clamp must be True, False or None, got {clamp!r}")
+        self.clamp = clamp
+        if networks is not None and not isinstance(networks, (str, os.PathLike)):
+            raise ValueError(f"networks must be a file path or None, got {networks!r}")
+        self.networks = None if networks is None else str(networks)
+
+    def settings(self, game: Any) -> dict[str, Any]:
+        """The training settings for ``game``: the given ones, else its family's defaults."""
+        family = getattr(game, "family", "probability")
+        defaults = _DEFAULTS[family]
+        steps = self.steps
+        if steps is None:
+            steps = max(1, round(defaults["steps"] * self.default_fraction))
+        net = self.net or family
+        return {
+            "net": net,
+            "width": self.width or NETS[net][0],
+            "steps": steps,
+            "batch_size": self.batch_size or defaults["batch_size"],
+            "train_lr": self.train_lr if self.train_lr is not None else defaults["train_lr"],
+            "lr_decay": self.lr_decay if self.lr_decay is not None else defaults["lr_decay"],
+            "region": self.region if self.region is not None else defaults["region"],
+            "clamp": self.clamp if self.clamp is not None else matrix_game_of(game) is not None,
+        }
+
+    def init_state(self, params: Tensor) -> Any:
+        """The outer optimizer's state and the (not yet trained) update functions."""
+        return {"opt": self._opt().init(params), "nets": None, "curve": None}
+
+    def train(self, ctx: Context, n_seeds: int, device: Any, dtype: torch.dtype
+              ) -> tuple[dict[str, Tensor], Tensor]:
+        """All players' update functions for ``n_seeds`` seeds: initialised and trained, or
+        read from ``networks``."""
+        cfg = self.settings(ctx.game)
+        shapes = param_shapes(ctx.game)
+        if self.networks is not None:
+            nets = load_update_functions(self.networks, cfg["net"], shapes, n_seeds, device,
+                                         dtype)
+            return nets, torch.zeros(0, n_seeds, device=device, dtype=dtype)
+        nets = init_update_networks(shapes, n_seeds, cfg["net"], cfg["width"], ctx.generator,
+                                    device, dtype)
+        return train_update_functions(
+            lambda th: joint_values(ctx, th), shapes, nets, cfg["net"], self.eta, cfg["steps"],
+            cfg["batch_size"], cfg["train_lr"], cfg["lr_decay"], cfg["region"], ctx.generator)
+
+    def directions(self, state: Any, theta: Sequence[Tensor], game: Any) -> list[Tensor]:
+        """Every player's ``h_j(theta)`` ``[S, ...]`` from the trained networks in ``state``."""
+        cfg = self.settings(game)
+        x = [t.clamp(-cfg["region"], cfg["region"]) if cfg["clamp"] else t for t in theta]
+        return update_functions(state["nets"], cfg["net"], x, theta[0].shape[0])
+
+    def update(self, own: Tensor, other: Any, state: Any, ctx: Context) -> tuple[Tensor, Any]:
+        if state["nets"] is None:  # the first update trains the update functions
+            with torch.enable_grad():
+                nets, curve = self.train(ctx, own.shape[0], own.device, own.dtype)
+            state = {**state, "nets": nets, "curve": curve}
+        rest = others_of(opponent_logits(other, ctx))
+        theta = rest[:ctx.player] + [own] + rest[ctx.player:]
+        with torch.no_grad():
+            h = self.directions(state, theta, ctx.game)[ctx.player]
+        new, opt_state = self._opt().step(own.detach(), -h, state["opt"])
+        return new, {**state, "opt": opt_state}
+
+
+@register_agent("cola-short")
+class COLAShort(COLA):
+    """COLA-short: :class:`COLA` with 1% of the training steps by default (module docstring)."""
+
+    name = "cola-short"
+    default_fraction = 0.01
