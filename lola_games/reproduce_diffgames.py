@@ -18,9 +18,11 @@ higher-order LOLA (registered in :data:`lola_games.reproduce.EXPERIMENTS`).
   and read by the COLA agents of the learning runs (one trained pair for all seeds, as in the
   paper).
 * ``lola-higher-order`` -- the LOLA paper's higher-order LOLA on the exact IPD (its Sec. 4.5
-  and results table): LOLA-Ex against NL-Ex and second-order LOLA (HOLA-2 in the LOLA paper's
-  Taylor form) against LOLA-Ex, with the exact experiments' settings (delta = eta = 1 on the
-  unnormalised value, gamma 0.96, logits ~ N(0, 1), 200 updates).
+  and results table): NL-Ex, LOLA-Ex and second-order LOLA (HOLA-2 in the LOLA paper's Taylor
+  form) against each other with the table's learning rate delta = 0.5 (stated under the
+  table) and look-ahead eta = 0.5 (not stated; eta = 1, the authors' exact-LOLA code's value,
+  is run too for the paper's two pairings), on the unnormalised value, gamma 0.96, logits ~
+  N(0, 1) and 200 updates (the authors' exact-IPD code), 1,000 seeds.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from lola_games import plotting
@@ -159,11 +162,14 @@ PAPER_COSINE: dict[str, dict[float, dict[str, float]]] = {
 
 _COLA_SIZES = {
     # update-function training steps: None = the notebook's (120,000 / 80,000); repeats per
-    # rate; points at which consistency is measured
-    "full": {"steps": None, "repeats": 2, "points": 1000},
-    "quick": {"steps": 1500, "repeats": 1, "points": 200},
-    "smoke": {"steps": 3, "repeats": 1, "points": 4},
+    # rate; points at which consistency is measured; more points, in groups of the notebook's
+    # 100, for the spread of a 100-point mean (the papers' tables are such means)
+    "full": {"steps": None, "repeats": 2, "points": 1000, "spread_points": 4000},
+    "quick": {"steps": 1500, "repeats": 1, "points": 200, "spread_points": 400},
+    "smoke": {"steps": 3, "repeats": 1, "points": 4, "spread_points": 0},
 }
+SAMPLE_POINTS = 100
+"""Points of the notebook's consistency measurement (``num_samples``)."""
 
 _COLA_RUNS = {
     # key: (game, alpha, updates, learners); COLA reads the networks trained for (game, alpha)
@@ -205,6 +211,17 @@ def _summary(c: torch.Tensor) -> dict[str, float]:
     c = c.double()
     return {"mean": float(c.mean()), "se": float(c.std() / math.sqrt(len(c))) if len(c) > 1
             else 0.0, "median": float(c.median())}
+
+
+def sample_mean_spread(c: torch.Tensor, group: int = SAMPLE_POINTS) -> list[float] | None:
+    """The 10% and 90% quantiles of means over ``group`` points (consecutive groups of ``c``),
+    or ``None`` with fewer than two groups: how far a table entry measured on ``group`` points
+    can fall from the mean when the loss is heavy-tailed."""
+    n = len(c) // group
+    if n < 2:
+        return None
+    means = c[: n * group].double().reshape(n, group).mean(1)
+    return [float(q) for q in torch.quantile(means, means.new_tensor([0.1, 0.9]))]
 
 
 def train_cola_networks(out: Path | str, key: str, size: str = "full", seed: int = 0,
@@ -293,6 +310,18 @@ def _cola_prepare(out: Path, size: str, device: str, seed: int, overwrite: bool)
             mine = network_updates({k: v[:1] for k, v in nets.items()}, settings["net"])(theta)
             row["cosine"] = {("LOLA" if o == 1 else f"HOLA{o}"): float(cosine_similarity(
                 mine, hola_updates(game, alpha, o, 0.96)(theta)).mean()) for o in orders}
+            if cfg["spread_points"]:  # the spread of 100-point means, on points of their own
+                spread = torch.Generator().manual_seed(seed + 400 + r_index)
+                for order in orders:
+                    theta = sample_region(game, cfg["spread_points"], region, spread)
+                    c = update_consistency(game, theta, hola_updates(game, alpha, order, 0.96),
+                                           alpha, 0.96)
+                    row["LOLA" if order == 1 else f"HOLA{order}"]["spread100"] = \
+                        sample_mean_spread(c)
+                c = network_consistency(game, {k: v[:1] for k, v in nets.items()},
+                                        settings["net"], alpha, cfg["spread_points"], region,
+                                        0.96, spread)
+                row["COLA"]["spread100"] = sample_mean_spread(c)
             row["curve"] = json.loads(path.with_suffix(".curve.json").read_text())
             per_rate[f"{alpha:g}"] = row
         results["games"][key] = {"rates": per_rate, "settings": settings}
@@ -313,7 +342,9 @@ def _cola_report(runs: dict[str, Run], out: Path, size: str, figures_dir: Path,
         return []
     results = json.loads(result_file.read_text())
     lines = [f"Consistency loss, mean over {results['points']} points of the region "
-             f"(standard error; median); paper: the COLA paper's tables.\n"]
+             f"(standard error; median; [10%, 90%] quantiles of means over "
+             f"{SAMPLE_POINTS} points, the notebook's sample, where measured); paper: the COLA "
+             f"paper's tables.\n"]
     for key, data in results["games"].items():
         rates = data["rates"]
         methods = [m for m in next(iter(rates.values())) if m not in ("cosine", "curve")]
@@ -325,7 +356,10 @@ def _cola_report(runs: dict[str, Run], out: Path, size: str, figures_dir: Path,
             cells = []
             for m in methods:
                 s = row[m]
-                cells.append(f"{_fmt(s['mean'])} ({_fmt(s['se'])}; {_fmt(s['median'])})")
+                spread = s.get("spread100")
+                spread = f"; [{_fmt(spread[0])}, {_fmt(spread[1])}]" if spread else ""
+                cells.append(f"{_fmt(s['mean'])} ({_fmt(s['se'])}; {_fmt(s['median'])}"
+                             f"{spread})")
                 cells.append(_fmt(paper[m]) if m in paper else "-")
             lines.append(f"| {rate} | " + " | ".join(cells) + " |")
         cos = [m for m in next(iter(rates.values()))["cosine"]]
@@ -377,37 +411,75 @@ PAPER_HIGHER_ORDER = {
 }
 """The LOLA paper's higher-order results on the exact IPD (reward per step of each player)."""
 
-_NL: AgentSpec = ("naive", {"lr": 1.0})
-_LOLA: AgentSpec = ("lola", {"lr": 1.0, "eta": 1.0})
-_HOLA2: AgentSpec = ("hola", {"lr": 1.0, "eta": 1.0, "order": 2, "taylor": True})
+HIGHER_ORDER_DELTA = 0.5
+"""The learning rate of the LOLA paper's higher-order table (stated under the table)."""
+
+_GROUP = 50
+"""Runs per setting in the authors' exact-IPD code (``num_episodes``): the spread of a mean
+over this many runs is reported beside the paper's numbers."""
+
+
+def _higher_order_agents(eta: float) -> dict[str, AgentSpec]:
+    """NL-Ex, LOLA-Ex and 2nd-order LOLA (the LOLA paper's Taylor form, HOLA-2) with the
+    table's learning rate and look-ahead rate ``eta``."""
+    delta = HIGHER_ORDER_DELTA
+    return {"nl": ("naive", {"lr": delta}), "lola": ("lola", {"lr": delta, "eta": eta}),
+            "hola2": ("hola", {"lr": delta, "eta": eta, "order": 2, "taylor": True})}
+
+
+_HIGHER_ORDER_LABELS = {"nl": "NL-Ex", "lola": "LOLA-Ex", "hola2": "2nd-order LOLA"}
+_HIGHER_ORDER_PAIRS = (("lola", "nl"), ("hola2", "lola"), ("hola2", "nl"), ("hola2", "hola2"),
+                       ("lola", "lola"), ("nl", "nl"))
+"""The pairings (player 0, player 1); the first two are the paper's (:data:`PAPER_HIGHER_ORDER`)."""
 
 
 def _higher_order_runs() -> tuple[RunSpec, ...]:
-    return (
-        RunSpec("lola_nl", "LOLA-Ex vs NL-Ex", "ipd", 0.96, (_LOLA, _NL)),
-        RunSpec("hola2_lola", "2nd-order LOLA vs LOLA-Ex", "ipd", 0.96, (_HOLA2, _LOLA)),
-        RunSpec("hola2_nl", "2nd-order LOLA vs NL-Ex", "ipd", 0.96, (_HOLA2, _NL)),
-        RunSpec("hola2_hola2", "2nd-order LOLA vs 2nd-order LOLA", "ipd", 0.96,
-                (_HOLA2, _HOLA2)),
-    )
+    """Every pairing with delta = eta = 0.5; the paper's two pairings also with eta = 1 (the
+    look-ahead rate of the authors' exact-LOLA code: the table states only delta)."""
+    runs = []
+    for eta, pairs, suffix in ((HIGHER_ORDER_DELTA, _HIGHER_ORDER_PAIRS, ""),
+                               (1.0, _HIGHER_ORDER_PAIRS[:2], "_eta1")):
+        agents = _higher_order_agents(eta)
+        for a, b in pairs:
+            label = f"{_HIGHER_ORDER_LABELS[a]} vs {_HIGHER_ORDER_LABELS[b]}"
+            if suffix:
+                label += f" (eta {eta:g})"
+            runs.append(RunSpec(f"{a}_{b}{suffix}", label, "ipd", 0.96, (agents[a], agents[b])))
+    return tuple(runs)
 
 
 def _higher_order_figures(runs: dict[str, Run], size: str) -> dict[str, Any]:
-    fig, (a, b) = _panels(2, "Higher-order LOLA on the exact IPD (delta = eta = 1)")
-    ordered = [runs[k] for k in ("lola_nl", "hola2_lola", "hola2_nl", "hola2_hola2")]
+    fig, (a, b) = _panels(2, f"Higher-order LOLA on the exact IPD (delta = eta = "
+                          f"{HIGHER_ORDER_DELTA:g})")
+    ordered = [runs[f"{x}_{y}"] for x, y in _HIGHER_ORDER_PAIRS[:4]]
     plotting.plot_learning_curves(ordered, "value_0", ax=a, title="player 0 (the first named)")
     plotting.plot_learning_curves(ordered, "value_1", ax=b, title="player 1")
     return {"lola_higher_order_ipd": fig}
 
 
+def group_means(values: np.ndarray, group: int = _GROUP) -> np.ndarray | None:
+    """Means of consecutive groups of ``group`` seeds ``[G]`` (``None`` with fewer than two
+    groups)."""
+    n = len(values) // group
+    return values[: n * group].reshape(n, group).mean(1) if n >= 2 else None
+
+
 def _higher_order_report(runs: dict[str, Run], out: Path, size: str, figures_dir: Path,
                          formats: Sequence[str]) -> list[Path]:
-    lines = ["| run | ours, player 0 | ours, player 1 | LOLA paper |", "|---|---|---|---|"]
+    """``paper_comparison.md``: each player's per-step value after the last update, mean
+    (standard deviation) over seeds, the 10-90% range of means over 50 runs, and the paper's."""
+    lines = ["| run | ours, player 0 | ours, player 1 | means of 50 runs, 10-90% | LOLA paper |",
+             "|---|---|---|---|---|"]
     for key, run in runs.items():
         v = run.metrics["value"][-1]
-        paper = PAPER_HIGHER_ORDER.get(key)
+        paper = PAPER_HIGHER_ORDER.get(key.removesuffix("_eta1"))
+        spread = []
+        for p in range(2):
+            g = group_means(v[p])
+            spread.append("-" if g is None else
+                          f"{np.quantile(g, 0.1):.2f} to {np.quantile(g, 0.9):.2f}")
         lines.append(f"| {run.label} | {v[0].mean():.2f} ({v[0].std():.2f}) | "
-                     f"{v[1].mean():.2f} ({v[1].std():.2f}) | "
+                     f"{v[1].mean():.2f} ({v[1].std():.2f}) | {'; '.join(spread)} | "
                      + (f"{paper[0]:.2f} vs {paper[1]:.2f}" if paper else "-") + " |")
     md = out / "paper_comparison.md"
     md.write_text("\n".join(lines) + "\n")
@@ -444,9 +516,10 @@ DIFFGAME_EXPERIMENTS: dict[str, Experiment] = {
     "lola-higher-order": Experiment(
         name="lola-higher-order",
         description="LOLA paper (Foerster et al. 2018), higher-order LOLA on the exact IPD: "
-        "LOLA-Ex vs NL-Ex and 2nd-order LOLA vs LOLA-Ex, delta = eta = 1, 200 updates",
+        "NL-Ex, LOLA-Ex and 2nd-order LOLA against each other, delta = eta = 0.5 (the table's "
+        "delta), 200 updates",
         runs=_higher_order_runs(),
-        sizes={"full": {"n_seeds": 256, "n_updates": 200},
+        sizes={"full": {"n_seeds": 1000, "n_updates": 200},
                "quick": {"n_seeds": 64, "n_updates": 200},
                "smoke": {"n_seeds": 3, "n_updates": 3}},
         dtype="float64",

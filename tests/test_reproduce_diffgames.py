@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import torch
 
 from lola_games.reproduce import EXPERIMENTS, reproduce
 from lola_games.reproduce_diffgames import PAPER_CONSISTENCY
@@ -57,9 +59,41 @@ def test_cola_smoke_trains_measures_and_plays(tmp_path):
 
 def test_lola_higher_order_smoke(tmp_path):
     result = reproduce("lola-higher-order", tmp_path, size="smoke", formats=("png",))
+    assert len(result.runs) == 6 + 2
     hola = result.runs["hola2_lola"].config["agents"]
-    assert hola[0] == {"name": "hola", "hparams": {"lr": 1.0, "eta": 1.0, "order": 2,
+    assert hola[0] == {"name": "hola", "hparams": {"lr": 0.5, "eta": 0.5, "order": 2,
                                                    "taylor": True, "optimizer": "sgd"}}
-    assert hola[1]["name"] == "lola"
+    assert hola[1] == {"name": "lola", "hparams": {"lr": 0.5, "eta": 0.5, "stop_gradient": True,
+                                                   "optimizer": "sgd"}}
+    assert result.runs["lola_nl_eta1"].config["agents"][0]["hparams"]["eta"] == 1.0
     table = (tmp_path / "paper_comparison.md").read_text()
     assert "-1.28 vs -1.54" in table and "-1.14 vs -1.17" in table
+    assert table.count("-1.28 vs -1.54") == 2  # delta 0.5 with eta 0.5 and with eta 1
+
+
+def test_spread_of_sample_means():
+    from lola_games.reproduce_diffgames import group_means, sample_mean_spread
+
+    c = torch.arange(10.0).repeat_interleave(100)  # ten groups of 100 with means 0, ..., 9
+    assert sample_mean_spread(c) == pytest.approx([0.9, 8.1])
+    assert sample_mean_spread(c[:150]) is None
+    np.testing.assert_array_equal(group_means(np.arange(120.0), 50), [24.5, 74.5])
+    assert group_means(np.arange(60.0), 50) is None
+
+
+def test_gap_checks_script_runs_and_rejects_bad_sizes(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "diffgames_gaps.py"
+    spec = importlib.util.spec_from_file_location("diffgames_gaps", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["higher-order-eta", "--seeds", "4", "--etas", "0.5"]) == 0
+    assert module.main(["ipd-consistency", "--points", "200", "--regions", "1",
+                        "--gammas", "0.96"]) == 0
+    out = capsys.readouterr().out
+    assert "(paper -1.28 / -1.54)" in out and "(paper -1.14 / -1.17)" in out
+    assert "region 1 look-ahead 1: LOLA" in out and "(paper 381)" in out
+    with pytest.raises(SystemExit):
+        module.main(["ipd-consistency", "--points", "0"])
