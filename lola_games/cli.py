@@ -147,6 +147,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.no_baseline:
         hparams["baseline"] = False
     try:
+        _check_opponent_model(args.agents, hparams)
         agents = [make_agent(name, ignore_unknown=True, **hparams) for name in args.agents]
         run = train(
             args.game,
@@ -176,6 +177,24 @@ def run_train(args: argparse.Namespace) -> int:
 
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+def _check_opponent_model(names: list[str], hparams: dict) -> None:
+    """``--opponent-model`` must reach an agent: an exact learner (e.g. ``pola``) would
+    otherwise silently run without one."""
+    import inspect
+
+    from lola_games.agents.base import AGENTS
+
+    if not hparams.get("opponent_model"):
+        return
+    takes = [n for n in names if n in ("pola-om", "lola-om") or (
+        n in AGENTS and "opponent_model" in inspect.signature(AGENTS[n].__init__).parameters)]
+    if not takes:
+        raise ValueError(
+            f"--opponent-model: none of the agents {', '.join(names)} fits an opponent model "
+            f"(sampled learners do: lola-dice, pola-dice; pola-om and lola-om always model "
+            f"their opponent)")
 
 
 def error_line(prog: str, error: BaseException) -> int:

@@ -4,7 +4,8 @@ paper's estimator), and opponent modelling (:mod:`.opponent_model`).
 
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
 ``alld``, ``random``, ``naive-pg``, ``lola-dice``, ``lola-pg``, ``lola-om``, and the online
-learners of :mod:`.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola`` and ``mfos``;
+learners of :mod:`.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola``, ``pola-dice``,
+``pola-om`` and ``mfos``;
 for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``sga``, ``co``,
 ``eg`` (see :func:`make_agent`).
 """
@@ -47,6 +48,7 @@ from lola_games.agents.online import (
 from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
 from lola_games.agents.pg import LOLADiCE, NaivePG, SampledLearner
 from lola_games.agents.pola import POLA
+from lola_games.agents.pola_dice import POLAOM, POLADiCE
 from lola_games.agents.sga import CO, SGA
 from lola_games.agents.sos import SOS, LookAhead
 
@@ -85,6 +87,8 @@ __all__ = [
     "PolicyHillClimbing",
     "WoLFPolicyHillClimbing",
     "POLA",
+    "POLADiCE",
+    "POLAOM",
     "MFOS",
     "HOLA",
     "COLA",
