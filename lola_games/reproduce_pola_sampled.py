@@ -12,7 +12,7 @@ steps per update: far beyond a CPU (see the README). Here:
 * the policies are tabular (memory-one), so rollouts, DiCE terms and KL terms are cheap;
 * POLA-DiCE and POLA-OM keep the code's structure and proximity weights (2 inner steps with
   ``beta_in`` 10, ``beta_out`` 100, Adam restarted every update, learned value baseline in
-  the Loaded-DiCE form, 200 model-fitting rollouts per update for POLA-OM) with 500
+  the Loaded-DiCE form, 200 model-fitting rollouts per update for POLA-OM) with 200
   episodes per rollout and 20 outer steps of Adam 0.025 per update (the code: 200 of
   0.003); the inner step is 1.0 (the code's 0.005 is a step for its network's weights: on
   tabular logits the opponent's anticipated learning is then too small to shape);
@@ -37,7 +37,7 @@ from lola_games.runlog import Run
 __all__ = ["POLA_SAMPLED_EXPERIMENTS", "POLA_PUBLISHED_IPD", "CPU_SETTING"]
 
 CPU_SETTING: dict[str, Any] = {
-    "batch_size": 500, "rollout_len": 50, "outer_steps": 20, "lr_out": 0.025, "lr_in": 1.0,
+    "batch_size": 200, "rollout_len": 50, "outer_steps": 20, "lr_out": 0.025, "lr_in": 1.0,
 }
 """The changes to :data:`lola_games.agents.pola_dice.POLA_IPD` of the CPU reproduction (with
 a tabular policy, see the module docstring)."""

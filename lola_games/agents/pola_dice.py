@@ -81,7 +81,9 @@ POLA_IPD: dict[str, Any] = {
 Adam 0.0005 and used in the Loaded-DiCE form with GAE lambda 1 (``"mao"`` here); the mean
 reward per round logged. POLA-OM: 200 rollouts per update for the opponent model, one step
 each; the code's ``--om_lr_p`` is unused there, and the model's optimizer is the policy's
-own (Adam with ``lr_out`` 0.003), so ``lr_om`` is 0.003."""
+own (Adam with ``lr_out`` 0.003), so ``lr_om`` is 0.003. Left out: the code's value target
+also bootstraps the value of the state after the last round, and each inner step also
+takes an SGD step of ``lr_v`` on the opponent's value function (0.0005, twice per update)."""
 
 POLA_LOLA_DICE_IPD: dict[str, Any] = {
     **POLA_IPD, "inner_steps": 1, "outer_steps": 1, "beta_in": 0.0, "beta_out": 0.0,
