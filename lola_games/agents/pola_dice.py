@@ -43,6 +43,7 @@ constructor's defaults, except the policy (see :class:`POLADiCE`).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import torch
@@ -380,45 +381,24 @@ class POLADiCE(LOLADiCE):
 
 @register_agent("pola-om")
 class POLAOM(POLADiCE):
-    """POLA-OM: :class:`POLADiCE` with ``opponent_model=True``; the same options, defaults
-    :data:`POLA_IPD`."""
+    """POLA-OM: :class:`POLADiCE` with ``opponent_model=True``; the same options but that
+    one (the signature is :class:`POLADiCE`'s without it), defaults :data:`POLA_IPD`."""
 
     name = "pola-om"
 
-    def __init__(
-        self,
-        policy: str | nn.Module = "tabular",
-        value: nn.Module | None = None,
-        *,
-        hidden_size: int = 64,
-        batch_size: int = 2000,
-        rollout_len: int = 50,
-        lr_out: float = 0.003,
-        lr_in: float = 0.005,
-        lr_v: float = 0.0005,
-        inner_steps: int = 2,
-        outer_steps: int = 200,
-        beta_in: float = 10.0,
-        beta_out: float = 100.0,
-        optimizer: str = "adam",
-        baseline: str | bool = "value",
-        baseline_form: str = "mao",
-        init: str = "normal",
-        init_scale: float | None = 0.1,
-        magic_box: bool = True,
-        metric: str = "reward",
-        om_batches: int = 200,
-        lr_om: float = 0.003,
-    ) -> None:
-        super().__init__(policy, value, hidden_size=hidden_size, batch_size=batch_size,
-                         rollout_len=rollout_len, lr_out=lr_out, lr_in=lr_in, lr_v=lr_v,
-                         inner_steps=inner_steps, outer_steps=outer_steps, beta_in=beta_in,
-                         beta_out=beta_out, optimizer=optimizer, baseline=baseline,
-                         baseline_form=baseline_form, init=init, init_scale=init_scale,
-                         magic_box=magic_box, metric=metric, opponent_model=True,
-                         om_batches=om_batches, lr_om=lr_om)
+    def __init__(self, policy: str | nn.Module = "tabular", value: nn.Module | None = None,
+                 **options: Any) -> None:
+        if "opponent_model" in options:
+            raise ValueError("pola-om always models its opponent: it takes no opponent_model "
+                             "option (pola-dice without a model)")
+        super().__init__(policy, value, opponent_model=True, **options)
 
     def hparams(self) -> dict[str, Any]:
         out = super().hparams()
         del out["opponent_model"]
         return out
+
+
+_SIGNATURE = inspect.signature(POLADiCE.__init__)
+POLAOM.__init__.__signature__ = _SIGNATURE.replace(  # type: ignore[attr-defined]
+    parameters=[p for p in _SIGNATURE.parameters.values() if p.name != "opponent_model"])
