@@ -124,6 +124,18 @@ def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Any, pla
     return (anchor_lp.exp() * (anchor_lp - lp)).sum(-1).mean(dim=(-1, -2))
 
 
+def _step(optimizer: SGD | Adam, params: Params, state: Any, loss_fn: Any, *args: Any
+          ) -> tuple[Params, Any, Any]:
+    """One ``optimizer`` step on ``loss_fn(params, *args) -> (loss, aux)`` (a scalar loss):
+    the new params (detached), the optimizer's new state and ``aux``."""
+    with torch.enable_grad():
+        leaf = detach(params, requires_grad=True)
+        loss, aux = loss_fn(leaf, *args)
+        grads = dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values())), strict=True))
+    new, state = optimizer.step(detach(leaf), grads, state)
+    return new, state, aux
+
+
 @torch.no_grad()
 def evaluate_pola(
     game: Any,
@@ -278,19 +290,13 @@ class POLADiCE(LOLADiCE):
         state, state_v = adam.init(model), adam_v.init(model_value)
         for _ in range(self.om_batches):
             roll = self._rollout(ctx, pols, params)
-            with torch.enable_grad():
-                leaf = detach(model, requires_grad=True)
-                loss = _round_nll(policy, roll, you)(leaf, None).sum()
-                grads = dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values())),
-                                 strict=True))
-            model, state = adam.step(detach(leaf), grads, state)
+            nll = _round_nll(policy, roll, you)
+            model, state, _ = _step(adam, model, state,
+                                    lambda m, nll: (nll(m, None).sum(), None), nll)
             if self.baseline == "value":
-                with torch.enable_grad():
-                    leaf_v = detach(model_value, requires_grad=True)
-                    loss_v = self.value_loss(seen_from_you, leaf_v, roll)
-                    grads_v = dict(zip(leaf_v, torch.autograd.grad(loss_v, list(leaf_v.values())),
-                                       strict=True))
-                model_value, state_v = adam_v.step(detach(leaf_v), grads_v, state_v)
+                model_value, state_v, _ = _step(
+                    adam_v, model_value, state_v,
+                    lambda v, r: (self.value_loss(seen_from_you, v, r), None), roll)
         return model, model_value
 
     # -- the update ------------------------------------------------------------------------
@@ -363,19 +369,11 @@ class POLADiCE(LOLADiCE):
         theta, value = detach(own["policy"]), detach(own["value"])
         opt_state, value_state = optimizer.init(theta), value_adam.init(value)
         for _ in range(self.outer_steps):
-            with torch.enable_grad():
-                leaf = detach(theta, requires_grad=True)
-                loss, roll = objective(leaf, value)
-                grads = dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values())),
-                                 strict=True))
-            theta, opt_state = optimizer.step(detach(leaf), grads, opt_state)
+            theta, opt_state, roll = _step(optimizer, theta, opt_state, objective, value)
             if self.baseline == "value":  # the value function learns on the outer rollouts
-                with torch.enable_grad():
-                    leaf_v = detach(value, requires_grad=True)
-                    loss_v = self.value_loss(ctx, leaf_v, roll)
-                    grads_v = dict(zip(leaf_v, torch.autograd.grad(loss_v, list(leaf_v.values())),
-                                       strict=True))
-                value, value_state = value_adam.step(detach(leaf_v), grads_v, value_state)
+                value, value_state, _ = _step(
+                    value_adam, value, value_state,
+                    lambda v, r: (self.value_loss(ctx, v, r), None), roll)
         return {**own, "policy": theta, "value": value}, state
 
 
