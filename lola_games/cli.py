@@ -17,6 +17,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_train(subparsers: argparse._SubParsersAction) -> None:
     from lola_games.agents import agent_names
+    from lola_games.agents.sampled_games import COIN_POLICIES, MATRIX_POLICIES
     from lola_games.games import all_game_names
 
     p = subparsers.add_parser(
@@ -46,7 +47,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                    help="opponent's assumed learning rate (LOLA's eta, lookahead inner lr)")
     h.add_argument("--alpha", type=float, default=None, help="LA/SOS lookahead rate")
     h.add_argument("--lookahead-steps", type=int, default=None, help="lookahead-lola's k")
-    h.add_argument("--optimizer", choices=["sgd", "adam"], default=None, help="outer step")
+    h.add_argument("--optimizer", choices=["sgd", "adam", "adam-reset"], default=None,
+                   help="outer step (adam-reset: Adam restarted at every update, as the POLA "
+                   "code; sampled agents)")
     h.add_argument("--full-taylor", action="store_true",
                    help="LOLA without the stop-gradient (full first-order Taylor form)")
     h.add_argument("--p", type=float, default=None, help="random agent's P(action 0)")
@@ -63,8 +66,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
         "rate, --eta the inner lookahead rate (lola-pg: the correction's weight), "
         "--lookahead-steps the number of lookaheads, --optimizer the outer step"
     )
-    s.add_argument("--policy", choices=["tabular", "mlp", "gru"], default=None,
-                   help="policy network")
+    s.add_argument("--policy", choices=[*MATRIX_POLICIES, *COIN_POLICIES], default=None,
+                   help=f"policy network: {', '.join(MATRIX_POLICIES)} on matrix games, "
+                   f"{', '.join(COIN_POLICIES)} on the Coin Game")
     s.add_argument("--hidden-size", type=int, default=None, help="MLP/GRU hidden units")
     s.add_argument("--batch-size", type=int, default=None, help="rollouts per update and seed")
     s.add_argument("--rollout-len", type=int, default=None, help="rounds per rollout")

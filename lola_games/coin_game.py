@@ -39,6 +39,7 @@ NumPy arrays and torch tensors.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -124,6 +125,15 @@ class CoinGame:
         """
         return FrozenMapping({"random play": 0.0})
 
+    @property
+    def metric_reference_levels(self) -> Mapping[str, Mapping[str, float]]:
+        """Levels of uniformly random play per named metric (:func:`random_play_rates`), which
+        plots draw as reference lines: ``own_coin_share`` 0.5, ``coins_per_round`` (about
+        0.113 on the 3 x 3 board) and ``value`` 0."""
+        rates = _random_play_rates(self)
+        return FrozenMapping({name: FrozenMapping({"random play": rates[name]})
+                              for name in ("own_coin_share", "coins_per_round", "value")})
+
     def spec(self) -> dict[str, Any]:
         """A JSON description that :func:`lola_games.games.game_from_spec` turns back into
         this game (kind ``"coin"``)."""
@@ -195,6 +205,11 @@ class CoinGame:
 
 register_game(CoinGame())
 register_game_kind("coin", CoinGame.from_spec)
+
+
+@functools.lru_cache(maxsize=16)
+def _random_play_rates(game: CoinGame) -> dict[str, float]:
+    return random_play_rates(game)
 
 
 def random_play_rates(game: CoinGame) -> dict[str, float]:

@@ -127,6 +127,16 @@ def _metric_label(name: str) -> str:
     return f"{name.replace('_', ' ')} (mean over players)"
 
 
+def _metric_levels(game: Any, name: str) -> dict[str, float]:
+    """Reference levels that ``game`` states for a named metric, ``<metric>`` or
+    ``<metric>_<player>`` (its ``metric_reference_levels``, e.g. the Coin Game's random play);
+    none for games without them."""
+    table = getattr(game, "metric_reference_levels", None) or {}
+    base, _, player = name.rpartition("_")
+    key = base if player.isdigit() and base in table else name
+    return dict(table.get(key, {}))
+
+
 def _band(y: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and band edges over the seed axis of ``y [U, S]``."""
     mean = y.mean(axis=1)
@@ -162,7 +172,8 @@ def plot_learning_curves(
 
     For ``joint`` the game's ``reference_levels`` (e.g. IPD mutual cooperation -1 and mutual
     defection -2) are drawn as dotted lines; for ``nash_distance`` the 0.1 tolerance of the
-    matching-pennies Nash outcome is.
+    matching-pennies Nash outcome is; for other metrics the levels of the game's
+    ``metric_reference_levels`` (e.g. the Coin Game's random play: own-coin share 0.5).
 
     Args:
         runs: runs or run directories, all of the same game.
@@ -195,9 +206,10 @@ def plot_learning_curves(
         levels = dict(game.reference_levels) if metric_name == "joint" else {}
         if metric_name == "nash_distance":
             levels = {"Nash tolerance": 0.1}
+        levels = levels or _metric_levels(game, metric_name)
         for name, level in levels.items():
             ax.axhline(level, color="0.35", ls=":", lw=1.2, zorder=0)
-            ax.annotate(f"{name} ({level:g})", (0.99, level), xycoords=("axes fraction", "data"),
+            ax.annotate(f"{name} ({level:.3g})", (0.99, level), xycoords=("axes fraction", "data"),
                         ha="right", va="bottom", fontsize=8, color="0.3")
     ax.set_xlabel("update")
     ax.set_ylabel(f"{_metric_label(metric_name)}\nmean, band = {band_name} over seeds")

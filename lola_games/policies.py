@@ -579,3 +579,26 @@ class CoinMLPValue(nn.Module):
 
     def forward(self, obs: Tensor) -> Tensor:
         return self.mlp(obs.reshape(-1, self.obs_size)).view(obs.shape[:-3])
+
+
+class CoinGRUPolicy(nn.Module):
+    """The POLA paper's Coin Game policy: a dense layer (ReLU), a GRU, a linear head.
+
+    As in Silent-Zebra/POLA (``jax_files/POLA_dice_jax.py``, ``RNN`` with
+    ``layers_before_gru=1``): the flattened board ``[B, T, 4 N N]`` goes through one dense
+    layer of ``hidden_size`` units with ReLU, a GRU of ``hidden_size`` units, and a linear
+    layer to the 4 action logits (the paper's runs use 64 units).
+
+    ``forward(obs [B, T, 4, N, N], hidden [B, H] | None) -> (logits [B, T, 4], hidden)``.
+    """
+
+    def __init__(self, grid_size: int = 3, n_actions: int = 4, hidden_size: int = 64) -> None:
+        super().__init__()
+        self.obs_size = 4 * grid_size * grid_size
+        self.dense = nn.Linear(self.obs_size, hidden_size)
+        self.gru = GRUPolicy(hidden_size, n_actions, hidden_size)
+
+    def forward(self, obs: Tensor, hidden: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        lead = obs.shape[:-3]
+        x = torch.relu(self.dense(obs.reshape(-1, self.obs_size)))
+        return self.gru(x.view(*lead, -1), hidden)

@@ -462,6 +462,12 @@ OUTCOMES: dict[str, dict[str, Criterion]] = {
         "one yields (Nash)": lambda m: (m["value"].max(axis=0) > 0.9)
         & (m["value"].min(axis=0) < -0.9),
     },
+    # Coin Game: random play picks up own-colour coins half the time, a player that leaves
+    # the other's coins alone always; a seed cooperates when both players are closer to the
+    # latter (own-coin share above the midpoint 0.75).
+    "coin_game": {
+        "cooperation (own coins > 0.75)": lambda m: (m["own_coin_share"] > 0.75).all(axis=0),
+    },
     # Differentiable one-shot games (lola_games.diffgames), judged on their parameters.
     # Tandem: the stable fixed points are x + y = 1; LOLA at alpha 0.1 settles at x + y = 4/3.
     "tandem": {

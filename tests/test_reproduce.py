@@ -154,7 +154,7 @@ def test_bad_arguments(tmp_path, capsys):
 
 def test_every_experiment_has_three_sizes():
     for exp in EXPERIMENTS.values():
-        assert set(exp.sizes) == {"full", "quick", "smoke"}
+        assert {"full", "quick", "smoke"} <= set(exp.sizes)  # and possibly its own
         assert len({r.key for r in exp.runs}) == len(exp.runs)
 
 

@@ -1,6 +1,8 @@
 """Learning agents: the shared interface and registry (:mod:`.base`), the exact learners, the
 sampled (policy-gradient) learners of :mod:`.pg` (DiCE) and :mod:`.lola_pg` (the LOLA
-paper's estimator), and opponent modelling (:mod:`.opponent_model`).
+paper's estimator), and opponent modelling (:mod:`.opponent_model`); the networks and
+rollouts of the sampled learners on each kind of game, matrix games and the Coin Game, are in
+:mod:`.sampled_games`.
 
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
 ``alld``, ``random``, ``naive-pg``, ``lola-dice``, ``lola-pg``, ``lola-om``, and the online

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from lola_games.agents.base import Agent, Context, register_agent
 from lola_games.agents.lola import LOLA
 from lola_games.agents.naive import check_rate
+from lola_games.agents.sampled_games import sample_game_rollout
 from lola_games.lookahead import SGD, detach
 from lola_games.policies import Params, Rollout, TabularPolicy, log_probs, sample_rollout
 
@@ -52,8 +53,9 @@ def fit_policy_model(
     """``agent``'s model of the opponent after fitting it to ``agent.om_epochs`` rollouts.
 
     Args:
-        agent: the modelling learner (its ``policy`` module is the model's architecture;
-            ``lr_om``, ``om_batch_size``, ``om_epochs``, ``batch_size``, ``rollout_len``).
+        agent: the modelling learner (its policy module on ``ctx.game`` is the model's
+            architecture; ``lr_om``, ``om_batch_size``, ``om_epochs``, ``batch_size``,
+            ``rollout_len``).
         own: the agent's params ``{"policy", "model", ...}`` ``[S, ...]``; ``own["model"]``
             is the model to refine.
         other_policy, other: the opponent's policy module and ``{"policy": params}``; they
@@ -64,19 +66,20 @@ def fit_policy_model(
         the refitted model params ``[S, ...]`` (detached).
     """
     me, you = ctx.player, 1 - ctx.player
+    policy = agent.modules(ctx.game)[0]
     pols: list[Any] = [None, None]
     params: list[Any] = [None, None]
-    pols[me], params[me] = agent.policy, own["policy"]
+    pols[me], params[me] = policy, own["policy"]
     pols[you], params[you] = other_policy, other["policy"]
     model = detach(own["model"])
     sgd = SGD(agent.lr_om)
     for _ in range(agent.om_epochs):
-        roll = sample_rollout(ctx.game, pols, params, agent.batch_size, agent.rollout_len,
-                              ctx.generator)
+        roll = sample_game_rollout(ctx.game, pols, params, agent.batch_size,
+                                   agent.rollout_len, ctx.generator)
         device = roll.actions.device
         order = torch.randperm(roll.actions.shape[-2], generator=ctx.generator,
                                device=_gen_device(ctx.generator, device)).to(device)
-        nll = _round_nll(agent.policy, roll, you)
+        nll = _round_nll(policy, roll, you)
         for rounds in [*order.split(agent.om_batch_size), None]:  # None: the whole rollout
             with torch.enable_grad():
                 leaf = detach(model, requires_grad=True)
@@ -95,7 +98,7 @@ def _round_nll(module: nn.Module, roll: Rollout, player: int):
     counted once per rollout; other modules run on the whole episodes.
     """
     n_episodes = roll.actions.shape[-3]
-    if getattr(module, "memory_one", False) and roll.n_actions == 2:
+    if getattr(module, "memory_one", False) and getattr(roll, "n_actions", 0) == 2:
         pair = (roll.states[..., player] * 2 + roll.actions[..., player]).transpose(-1, -2)
         ones = torch.ones(pair.shape, dtype=roll.rewards.dtype, device=pair.device)
         per_round = ones.new_zeros(*pair.shape[:-1], 10).scatter_add_(-1, pair, ones)  # [S,T,10]

@@ -19,7 +19,8 @@ Options (every setting of the two references below is one of them):
   round, :func:`~lola_games.dice.centre_by_batch_mean`), ``"value"`` (a learned value
   function, trained after each update on the outer rollout's discounted returns-to-go) or
   ``"none"``;
-* ``optimizer``: the outer step, ``"sgd"`` (plain gradient step) or ``"adam"``;
+* ``optimizer``: the outer step, ``"sgd"`` (plain gradient step), ``"adam"`` or
+  ``"adam-reset"`` (Adam restarted at every update, as the POLA paper's code);
 * ``init``: initial logits of a tabular policy (:func:`lola_games.policies.random_logits`);
 * ``magic_box``: ``False`` is the DiCE paper's "no DiCE" ablation (first-order surrogate);
 * ``metric``: what the runner logs as a player's value, the mean reward per round
@@ -37,6 +38,12 @@ those of an unofficial PyTorch port. Agent parameters are a dict ``{"policy", "v
 ``[S, ...]`` (see :mod:`lola_games.policies`); losses are means over episodes summed over
 seeds, so each seed gets exactly its own gradient. The agents are registered as
 ``lola-dice`` and ``naive-pg`` and evaluated by :func:`evaluate_sampled`.
+
+The same update plays two-action matrix games and the Coin Game
+(:class:`~lola_games.coin_game.CoinGame`): the policy name picks networks for the game's
+observations, built by :meth:`SampledLearner.modules` for the game it is given, and rollouts
+come from the game's sampler (both in :mod:`lola_games.agents.sampled_games`).
+:data:`POLA_COIN` and :data:`LOLA_PAPER_COIN` hold the published Coin Game settings.
 """
 
 from __future__ import annotations
@@ -49,29 +56,33 @@ from torch import Tensor, nn
 
 from lola_games.agents.base import Agent, Context, memory_one_metrics, register_agent
 from lola_games.agents.naive import check_rate
+from lola_games.agents.sampled_games import (
+    COIN_POLICIES,
+    POLICIES,
+    build_modules,
+    check_policy_fits,
+    game_metrics,
+    is_coin_game,
+    sample_game_rollout,
+)
 from lola_games.dice import (
     centre_by_batch_mean,
     dice_objective,
     discounted_returns,
     normalised_discounted_return,
 )
-from lola_games.games import MatrixGame
 from lola_games.lookahead import SGD, Adam, detach, unroll
 from lola_games.policies import (
     INITS,
-    GRUPolicy,
     MLPPolicy,
-    MLPValue,
     Params,
     Rollout,
     TabularPolicy,
-    TabularValue,
     init_params,
     log_probs,
     memory_one_probs,
     random_logits,
     rollout_values,
-    sample_rollout,
 )
 
 __all__ = [
@@ -86,18 +97,22 @@ __all__ = [
     "OPTIMIZERS",
     "DICE_PAPER",
     "UNOFFICIAL_PORT",
+    "POLA_COIN",
+    "LOLA_PAPER_COIN",
 ]
 
 AgentParams = dict[str, Params]
 
-POLICIES = ("tabular", "mlp", "gru")
-"""Policy names the constructors accept (any ``nn.Module`` with the policy signature works)."""
+# POLICIES: the policy names the constructors accept, per game in
+# lola_games.agents.sampled_games (any nn.Module with the policy signature works too)
 BASELINES = ("none", "batch-mean", "value")
 """Baselines of the DiCE objective (see the module docstring)."""
 METRICS = ("reward", "discounted")
 """What the runner logs as a player's value (see the module docstring)."""
-OPTIMIZERS = ("sgd", "adam")
-"""Outer steps."""
+OPTIMIZERS = ("sgd", "adam", "adam-reset")
+"""Outer steps: plain gradient steps, Adam, or Adam whose moments restart at every update
+(each step is then Adam's first, ``lr * g / (|g| + eps)`` per parameter; so is the value
+function's), as in the POLA paper's code (see :data:`POLA_COIN`)."""
 
 DICE_PAPER: dict[str, Any] = {
     "batch_size": 64, "rollout_len": 150, "lr_out": 0.2, "lr_in": 0.1, "optimizer": "sgd",
@@ -120,17 +135,34 @@ UNOFFICIAL_PORT: dict[str, Any] = {
 """An unofficial PyTorch port of LOLA-DiCE: Adam outer steps, a learned value baseline,
 logits starting at 0, batch 128, inner steps of 0.3, mean reward per round logged."""
 
+POLA_COIN: dict[str, Any] = {
+    "policy": "coin-gru", "hidden_size": 64, "n_lookaheads": 1, "batch_size": 2000,
+    "rollout_len": 50, "lr_out": 0.003, "lr_in": 0.003, "lr_v": 0.0005,
+    "optimizer": "adam-reset", "baseline": "value", "baseline_form": "mao", "metric": "reward",
+}
+"""The LOLA-DiCE baseline of the POLA paper on the Coin Game (Silent-Zebra/POLA, README
+command for Fig. 5 run by ``jax_files/POLA_dice_jax.py``; gamma 0.96, 50,001 updates): 2000
+episodes of 50 rounds; one lookahead step of plain SGD 0.003 on fresh rollouts; outer steps
+of Adam 0.003 whose state the code creates afresh at every update (``TrainState.create``),
+so every step is Adam's first (``"adam-reset"``), as are the value function's (Adam 0.0005);
+a dense layer of 64 units (ReLU) then a GRU of 64 units (``"coin-gru"``); a learned value
+baseline in the Loaded-DiCE form with GAE lambda 1, which is the ``"mao"`` form here, except
+that the code also bootstraps the value of the state after the last round; mean reward per
+round logged. The code's value function is a GRU over the history, here a memoryless MLP of
+the board (:class:`~lola_games.policies.CoinMLPValue`); its two players see red's view of the
+board, here each its own (:mod:`lola_games.coin_game`)."""
 
-def _make_policy(policy: str | nn.Module, hidden_size: int) -> nn.Module:
-    if isinstance(policy, nn.Module):
-        return policy
-    if policy == "tabular":
-        return TabularPolicy()
-    if policy == "mlp":
-        return MLPPolicy(5, 2, (hidden_size,))
-    if policy == "gru":
-        return GRUPolicy(5, 2, hidden_size)
-    raise ValueError(f"policy must be one of {', '.join(POLICIES)} or an nn.Module, got {policy!r}")
+LOLA_PAPER_COIN: dict[str, Any] = {
+    "policy": "conv-gru", "hidden_size": 32, "batch_size": 4000, "rollout_len": 150,
+    "lr_out": 0.005, "optimizer": "sgd", "baseline": "value", "metric": "reward",
+}
+"""The LOLA paper's Coin Game setting (alshedivat/lola, ``scripts/run_lola.py`` defaults for
+``CoinGame`` run by ``lola/train_cg.py``; gamma 0.96, 100,000 updates): 4000 episodes of 150
+rounds per update, plain steps of 0.005, two 3 x 3 convolutions of 20 channels and a
+recurrent layer of 32 units (``"conv-gru"``, see :class:`~lola_games.policies.
+CoinConvGRUPolicy`), a learned value baseline. As NL-PG through DiCE; the paper's LOLA-PG
+used its own estimator, and its value head is trained with plain steps of 1 on TD targets
+(here Adam on returns-to-go)."""
 
 
 def _count(name: str, value: Any, minimum: int = 1) -> int:
@@ -153,7 +185,7 @@ def _flag(name: str, value: Any) -> bool:
 
 @torch.no_grad()
 def sampled_metrics(
-    game: MatrixGame,
+    game: Any,
     agents: tuple[Agent, Agent],
     params: tuple[Any, Any],
     gamma: float,
@@ -163,22 +195,32 @@ def sampled_metrics(
 
     Batch size, episode length and the ``"value"`` metric are those of the first sampled
     learner of the pair (128 episodes of 150 rounds, mean reward per round without one).
-    Keys: ``value``; ``reward_per_round`` (mean reward per round); ``discounted_return``
-    (``(1 - gamma) sum_t gamma^t r_t``, mean over episodes); ``p_start``, ``p_CC``, ``p_CD``,
-    ``p_DC``, ``p_DD`` (P(action 0) per memory-one state, own side).
+
+    Matrix games: ``value``; ``reward_per_round`` (mean reward per round);
+    ``discounted_return`` (``(1 - gamma) sum_t gamma^t r_t``, mean over episodes);
+    ``p_start``, ``p_CC``, ``p_CD``, ``p_DC``, ``p_DD`` (P(action 0) per memory-one state,
+    own side).
+
+    The Coin Game (:func:`lola_games.coin_rollout.coin_metrics`): ``value`` (always the mean
+    reward per round, the score of the Coin Game papers), ``own_coin_share``,
+    ``coins_per_round``, and ``discounted_return`` when that learner's ``metric`` is
+    ``"discounted"``. Memory-one probabilities do not apply.
     """
     sampled = [a for a in agents if isinstance(a, SampledLearner)]
     first = sampled[0] if sampled else None
     batch, length = (first.batch_size, first.rollout_len) if first else (128, 150)
-    players = [as_player(a, p) for a, p in zip(agents, params, strict=True)]
-    roll = sample_rollout(game, (players[0][0], players[1][0]),
-                          (players[0][1]["policy"], players[1][1]["policy"]), batch, length,
-                          generator)
+    players = [as_player(a, p, game) for a, p in zip(agents, params, strict=True)]
+    roll = sample_game_rollout(game, (players[0][0], players[1][0]),
+                               (players[0][1]["policy"], players[1][1]["policy"]), batch,
+                               length, generator)
     rewards = roll.rewards.movedim(-1, 0)  # [2, S, B, T]
     per_round = rewards.mean(dim=(-1, -2))
     discounted = normalised_discounted_return(rewards, gamma).mean(-1)
-    out = {"value": discounted if first is not None and first.metric == "discounted"
-           else per_round,
+    logs_discounted = first is not None and first.metric == "discounted"
+    if is_coin_game(game):
+        out = {"value": per_round, **game_metrics(game, roll)}
+        return {**out, "discounted_return": discounted} if logs_discounted else out
+    out = {"value": discounted if logs_discounted else per_round,
            "reward_per_round": per_round, "discounted_return": discounted}
     probs = torch.stack([a.probs(p) for a, p in zip(agents, params, strict=True)])
     return {**out, **memory_one_metrics(game, probs.to(per_round.dtype))}
@@ -208,7 +250,12 @@ class SampledLearner(Agent):
     def _setup(self, policy: str | nn.Module, value: nn.Module | None, hidden_size: int,
                batch_size: int, rollout_len: int, init: str, init_scale: float | None,
                metric: str) -> None:
-        """Check and set the options every sampled learner has; build its modules."""
+        """Check and set the options every sampled learner has; build its modules.
+
+        ``policy``/``value`` are the modules before a game is given: those of a matrix game
+        for the matrix policy names, of the 3 x 3 Coin Game for the Coin Game names;
+        :meth:`modules` gives them for any game.
+        """
         self.hidden_size = _count("hidden_size", hidden_size)
         self.batch_size = _count("batch_size", batch_size)
         self.rollout_len = _count("rollout_len", rollout_len)
@@ -217,13 +264,25 @@ class SampledLearner(Agent):
             init_scale = 1 / math.sqrt(5) if init == "truncated-normal" else 1.0
         self.init_scale = check_rate("init_scale", init_scale)
         self.metric = _choice("metric", metric, METRICS)
-        self.policy = _make_policy(policy, self.hidden_size)
-        if value is None:
-            tabular = getattr(self.policy, "memory_one", False)
-            value = TabularValue() if tabular else MLPValue(5, (self.hidden_size,))
-        if not isinstance(value, nn.Module):
-            raise ValueError(f"value must be an nn.Module or None, got {value!r}")
-        self.value = value
+        self.policy, self.value = build_modules(policy, value, self.hidden_size)
+        self.policy_option, self.value_option = policy, value
+        self._modules_by_grid: dict[int, tuple[nn.Module, nn.Module]] = {}
+
+    def modules(self, game: Any = None) -> tuple[nn.Module, nn.Module]:
+        """``(policy, value)`` modules of this learner on ``game`` (see
+        :func:`lola_games.agents.sampled_games.build_modules`); built once per board size."""
+        if not is_coin_game(game) or (self.policy_option in COIN_POLICIES
+                                      and game.grid_size == 3):
+            return self.policy, self.value
+        if game.grid_size not in self._modules_by_grid:
+            self._modules_by_grid[game.grid_size] = build_modules(
+                self.policy_option, self.value_option, self.hidden_size, game)
+        return self._modules_by_grid[game.grid_size]
+
+    def check_game(self, game: Any) -> None:
+        """A two-action matrix game, and a policy name for matrix games."""
+        super().check_game(game)
+        check_policy_fits(self.policy_option, game, self.name)
 
     def _draw(self, module: nn.Module, n_seeds: int, generator, device) -> Params:
         """Stacked initial params ``[S, ...]`` of ``module``: tabular tables from ``init``,
@@ -234,12 +293,20 @@ class SampledLearner(Agent):
         return init_params(module, n_seeds, generator, device)
 
     def is_memory_one(self) -> bool:
-        """Tabular and MLP policies see only the last outcome; a GRU sees the history."""
+        """Tabular and MLP policies see only the last outcome; a GRU sees the history (and
+        Coin Game policies see boards, not outcomes)."""
         return bool(getattr(self.policy, "memory_one", False)) or isinstance(self.policy,
                                                                              MLPPolicy)
 
     def probs(self, params: AgentParams) -> Tensor:
-        """P(action 0) per memory-one state ``[S, 5]`` (start, CC, CD, DC, DD)."""
+        """P(action 0) per memory-one state ``[S, 5]`` (start, CC, CD, DC, DD).
+
+        Raises:
+            ValueError: a Coin Game policy (it has no memory-one states).
+        """
+        if self.policy_option in COIN_POLICIES:
+            raise ValueError(f"{self.name}: the Coin Game policy {self.policy_option!r} has no "
+                             f"memory-one probabilities")
         return memory_one_probs(self.policy, params["policy"])
 
     def logits(self, params: AgentParams) -> Tensor:
@@ -250,14 +317,17 @@ class SampledLearner(Agent):
         return torch.logit(probs.double(), eps=1e-12).to(probs.dtype)
 
 
-def as_player(agent: Agent, params: Any) -> tuple[nn.Module, AgentParams, nn.Module | None]:
+def as_player(agent: Agent, params: Any, game: Any = None
+              ) -> tuple[nn.Module, AgentParams, nn.Module | None]:
     """(policy module, ``{"policy", "value"}`` params, value module or None) of any agent.
 
-    Sampled learners expose their modules; an exact agent's memory-one logits ``[S, 5]`` are
-    played by a :class:`TabularPolicy` (it has no value function).
+    Sampled learners expose their modules on ``game`` (:meth:`SampledLearner.modules`); an
+    exact agent's memory-one logits ``[S, 5]`` are played by a :class:`TabularPolicy` (it
+    has no value function).
     """
     if isinstance(agent, SampledLearner):
-        return agent.policy, params, agent.value
+        policy, value = agent.modules(game)
+        return policy, params, value
     return TabularPolicy(), {"policy": {"logits": agent.logits(params)}, "value": {}}, None
 
 
@@ -267,21 +337,26 @@ class LOLADiCE(SampledLearner):
 
     Defaults are the DiCE paper's code (:data:`DICE_PAPER`) with 2 lookaheads.
 
+    Plays two-action matrix games and the Coin Game (:data:`POLA_COIN`, the POLA paper's
+    LOLA-DiCE setting there).
+
     Args:
-        policy: ``"tabular"`` (default: one logit of P(action 0) per memory-one state, which
-            is the DiCE code's linear policy on the one-hot observation with the other
-            action's logit fixed at 0), ``"mlp"``, ``"gru"`` or any ``nn.Module`` with the
-            policy signature of :mod:`lola_games.policies`.
+        policy: on matrix games ``"tabular"`` (default: one logit of P(action 0) per
+            memory-one state, which is the DiCE code's linear policy on the one-hot
+            observation with the other action's logit fixed at 0), ``"mlp"`` or ``"gru"``;
+            on the Coin Game ``"conv-gru"`` (the LOLA paper's), ``"coin-mlp"`` or
+            ``"coin-gru"`` (the POLA paper's); or any ``nn.Module`` with the policy signature
+            of :mod:`lola_games.policies` (see :mod:`lola_games.agents.sampled_games`).
         value: value module of the ``"value"`` baseline (default: :class:`TabularValue` for
-            a tabular policy, else :class:`MLPValue`).
-        hidden_size: width of the default MLP/GRU policy and MLP value.
+            a tabular policy, a network of the policy's observations otherwise).
+        hidden_size: width of the default networks (MLP, GRU, value).
         n_lookaheads: the opponent's imagined learning steps (0 gives NL-PG).
         batch_size: episodes per rollout batch (per seed).
         rollout_len: rounds per episode.
         lr_out: outer learning rate.
         lr_in: plain gradient step size of the opponent's lookahead.
         lr_v: Adam learning rate of the value function (``baseline="value"``).
-        optimizer: outer step, ``"sgd"`` or ``"adam"``.
+        optimizer: outer step, ``"sgd"``, ``"adam"`` or ``"adam-reset"`` (:data:`OPTIMIZERS`).
         baseline: ``"batch-mean"``, ``"value"`` or ``"none"`` (``True``/``False`` mean
             ``"value"``/``"none"``).
         baseline_form: ``"dice"`` or ``"mao"``: the value baseline's form (see
@@ -384,6 +459,18 @@ class LOLADiCE(SampledLearner):
             "om_epochs": self.om_epochs,
         }
 
+    def check_game(self, game: Any) -> None:
+        """Two-action matrix games (as every sampled learner) and the Coin Game, each with a
+        policy for it; on the Coin Game, episodes no longer than the game's."""
+        if not is_coin_game(game):
+            super().check_game(game)
+            return
+        check_policy_fits(self.policy_option, game, self.name)
+        if self.rollout_len > game.max_cycles:
+            raise ValueError(
+                f"{self.name}: rollout_len={self.rollout_len} is longer than the episodes of "
+                f"{game!r} (max_cycles={game.max_cycles})")
+
     # -- parameters ------------------------------------------------------------------------
     def init_params(
         self,
@@ -392,18 +479,19 @@ class LOLADiCE(SampledLearner):
         device: torch.device | str | None = None,
         dtype: torch.dtype = torch.float32,
         *,
-        game: MatrixGame | None = None,
+        game: Any = None,
         player: int = 0,
     ) -> AgentParams:
         """``{"policy": [S, ...], "value": [S, ...]}`` (and ``"model"``, the opponent model,
-        initialised like the policy) for ``n_seeds`` seeds."""
+        initialised like the policy) for ``n_seeds`` seeds of the modules for ``game``."""
         def cast(p: Params) -> Params:
             return {k: v.to(device=device, dtype=dtype) for k, v in p.items()}
 
-        params = {"policy": cast(self._draw(self.policy, n_seeds, generator, device)),
-                  "value": cast(init_params(self.value, n_seeds, generator, device))}
+        policy, value = self.modules(game)
+        params = {"policy": cast(self._draw(policy, n_seeds, generator, device)),
+                  "value": cast(init_params(value, n_seeds, generator, device))}
         if self.opponent_model:
-            params["model"] = cast(self._draw(self.policy, n_seeds, generator, device))
+            params["model"] = cast(self._draw(policy, n_seeds, generator, device))
         return params
 
     def _optimizer(self) -> SGD | Adam:
@@ -416,8 +504,8 @@ class LOLADiCE(SampledLearner):
 
     # -- losses ----------------------------------------------------------------------------
     def _rollout(self, ctx: Context, pols, params) -> Rollout:
-        return sample_rollout(ctx.game, pols, [p["policy"] for p in params], self.batch_size,
-                              self.rollout_len, ctx.generator)
+        return sample_game_rollout(ctx.game, pols, [p["policy"] for p in params],
+                                   self.batch_size, self.rollout_len, ctx.generator)
 
     def _dice_loss(self, ctx: Context, learner: int, pols, vals, params, roll: Rollout
                    ) -> Tensor:
@@ -438,7 +526,7 @@ class LOLADiCE(SampledLearner):
         """MSE between ``V(s_t)`` and the discounted returns-to-go; summed over seeds."""
         p = ctx.player
         returns = discounted_returns(roll.rewards[..., p], ctx.gamma)
-        values = rollout_values(self.value, params, roll, p)
+        values = rollout_values(self.modules(ctx.game)[1], params, roll, p)
         return ((values - returns) ** 2).mean(dim=(-1, -2)).sum()
 
     # -- the update ------------------------------------------------------------------------
@@ -447,7 +535,8 @@ class LOLADiCE(SampledLearner):
     ) -> tuple[AgentParams, dict[str, Any]]:
         """One LOLA-DiCE step of this agent against ``other`` (both ``[S, ...]``)."""
         me, you = ctx.player, 1 - ctx.player
-        other_policy, other, other_value = as_player(ctx.other, other)
+        policy, value_fn = self.modules(ctx.game)
+        other_policy, other, other_value = as_player(ctx.other, other, ctx.game)
         new_own = dict(own)
         if self.opponent_model:
             from lola_games.agents.opponent_model import fit_policy_model
@@ -455,11 +544,13 @@ class LOLADiCE(SampledLearner):
             # the model is fitted to the opponent's actions in real play, then stands in for
             # the opponent (its parameters are never read)
             new_own["model"] = fit_policy_model(self, own, other_policy, other, ctx)
-            other_policy, other_value = self.policy, None
+            other_policy, other_value = policy, None
             other = {"policy": new_own["model"], "value": {}}
         pols, vals = [None, None], [None, None]
-        pols[me], vals[me] = self.policy, self.value
+        pols[me], vals[me] = policy, value_fn
         pols[you], vals[you] = other_policy, other_value
+        # "adam-reset": the optimizers' moments restart at every update
+        reset = self.optimizer == "adam-reset"
 
         with torch.enable_grad():
             theta = detach(own["policy"], requires_grad=True)
@@ -486,8 +577,9 @@ class LOLADiCE(SampledLearner):
             roll = self._rollout(ctx, pols, params)
             loss = self._dice_loss(ctx, me, pols, vals, params, roll)
             grads = dict(zip(theta, torch.autograd.grad(loss, list(theta.values())), strict=True))
-            new_own["policy"], policy_state = self._optimizer().step(detach(theta), grads,
-                                                                     state["policy"])
+            optimizer = self._optimizer()
+            policy_state = optimizer.init(theta) if reset else state["policy"]
+            new_own["policy"], policy_state = optimizer.step(detach(theta), grads, policy_state)
 
             # value function: regression on the outer rollout's discounted returns
             value_state = state["value"]
@@ -496,8 +588,9 @@ class LOLADiCE(SampledLearner):
                 loss_v = self.value_loss(ctx, value, roll)
                 vgrads = dict(zip(value, torch.autograd.grad(loss_v, list(value.values())),
                                   strict=True))
-                new_own["value"], value_state = Adam(self.lr_v).step(detach(value), vgrads,
-                                                                     state["value"])
+                adam = Adam(self.lr_v)
+                value_state = adam.init(value) if reset else value_state
+                new_own["value"], value_state = adam.step(detach(value), vgrads, value_state)
         return new_own, {"policy": policy_state, "value": value_state}
 
 
