@@ -89,7 +89,7 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--om-batch-size", type=int, default=None,
                    help="rounds per minibatch of the opponent model's fit")
     s.add_argument("--om-epochs", type=int, default=None,
-                   help="rollouts the opponent model is fitted on per update")
+                   help="rollouts the opponent model is fitted on per update (pola-om too)")
     s.add_argument("--no-corrections", action="store_true",
                    help="lola-pg without the LOLA correction (the LOLA paper's NL-PG)")
     g = p.add_argument_group("pola (--lr is lr_out, --eta is lr_in, --policy tabular or mlp)")
@@ -143,7 +143,8 @@ def run_train(args: argparse.Namespace) -> int:
     }
     hparams = {k: v for k, v in hparams.items() if v is not None}
     # the sampled agents' names for the same three options
-    for name, alias in (("lr", "lr_out"), ("eta", "lr_in"), ("lookahead_steps", "n_lookaheads")):
+    for name, alias in (("lr", "lr_out"), ("eta", "lr_in"), ("lookahead_steps", "n_lookaheads"),
+                        ("om_epochs", "om_batches")):  # pola-om: model-fitting rollouts
         if name in hparams:
             hparams[alias] = hparams[name]
     if args.full_taylor:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,15 +13,26 @@ from lola_games.agents.base import Context
 from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.pola_dice import (
     FIXED_STRATEGIES,
+    POLA_DICE_COIN,
     POLA_IPD,
+    POLA_OM_COIN,
     POLAOM,
     POLADiCE,
     evaluate_pola,
     rollout_kl,
 )
+from lola_games.coin_game import CoinGame
+from lola_games.coin_rollout import sample_coin_rollout
 from lola_games.games import get_game
 from lola_games.paper_games import contribution_ipd
-from lola_games.policies import MLPPolicy, TabularPolicy, init_params, sample_rollout
+from lola_games.policies import (
+    CoinGRUPolicy,
+    MLPPolicy,
+    TabularPolicy,
+    init_params,
+    sample_rollout,
+    seed_forward,
+)
 from lola_games.train import train
 
 
@@ -265,3 +277,144 @@ def test_reproduce_pola_dice_smoke(tmp_path):
     assert "POLA-OM" in rows and "0.315" in rows and (tmp_path / "pola_dice_ipd.png").exists()
     lola = result.runs["lola_dice"].config["agents"][0]["hparams"]
     assert lola["beta_out"] == lola["beta_in"] == 0 and lola["inner_steps"] == 1
+
+
+# -- the Coin Game ----------------------------------------------------------------------------
+
+
+def coin_agent(cls=POLADiCE, **kw):
+    """A Coin Game learner small enough for single updates in tests."""
+    base = dict(policy="coin-gru", hidden_size=8, batch_size=8, rollout_len=10, inner_steps=2,
+                outer_steps=2, lr_in=0.5, lr_out=0.05, om_batches=2, lr_om=0.05)
+    return cls(**{**base, **kw})
+
+
+def test_coin_game_settings_are_the_pola_codes():
+    assert POLA_DICE_COIN["policy"] == "coin-gru" and POLA_DICE_COIN["hidden_size"] == 64
+    assert (POLA_DICE_COIN["batch_size"], POLA_DICE_COIN["rollout_len"]) == (1000, 50)
+    assert (POLA_DICE_COIN["inner_steps"], POLA_DICE_COIN["outer_steps"]) == (4, 200)
+    assert (POLA_DICE_COIN["beta_in"], POLA_DICE_COIN["beta_out"]) == (5.0, 150.0)
+    assert (POLA_DICE_COIN["lr_in"], POLA_DICE_COIN["lr_out"]) == (0.01, 0.003)
+    assert (POLA_OM_COIN["inner_steps"], POLA_OM_COIN["beta_in"]) == (6, 15.0)
+    for settings, cls in ((POLA_DICE_COIN, POLADiCE), (POLA_OM_COIN, POLAOM)):
+        agent = cls(**settings)
+        agent.check_game(CoinGame(3, 50))
+        assert isinstance(agent.modules(CoinGame(3, 50))[0], CoinGRUPolicy)
+
+
+def test_rollout_kl_on_the_coin_game_is_the_mean_over_the_boards_seen():
+    """On Coin Game rollouts the KL is taken at the boards each player saw, through the
+    recurrent policy's whole episodes: against a step-by-step computation, zero at the
+    anchor, positive elsewhere."""
+    game = CoinGame(3, 20)
+    agent = coin_agent()
+    policy = agent.modules(game)[0]
+    g = gen(1)
+    pa, pb = (agent.init_params(3, g, dtype=torch.float64, game=game) for _ in range(2))
+    roll = sample_coin_rollout(game, (policy, policy), (pa["policy"], pb["policy"]), 5, 6, g)
+    for player in (0, 1):
+        kl = rollout_kl(policy, pa["policy"], pb["policy"], roll, player)
+        obs = roll.obs(player, torch.float64)
+        expected = torch.zeros(3, dtype=torch.float64)
+        ha = hb = None
+        for t in range(6):
+            la, ha = seed_forward(policy, pa["policy"], obs[:, :, t:t + 1], ha)
+            lb, hb = seed_forward(policy, pb["policy"], obs[:, :, t:t + 1], hb)
+            pa_t, pb_t = torch.log_softmax(la, -1), torch.log_softmax(lb, -1)
+            expected += (pa_t.exp() * (pa_t - pb_t)).sum(-1).mean(dim=(-1, -2)) / 6
+        torch.testing.assert_close(kl, expected, rtol=1e-10, atol=1e-12)
+        assert (kl > 0).all()
+        same = rollout_kl(policy, pa["policy"], pa["policy"], roll, player)
+        torch.testing.assert_close(same, torch.zeros(3, dtype=torch.float64), atol=1e-14,
+                                   rtol=0)
+
+
+def test_one_step_with_zero_betas_is_lola_dice_on_the_coin_game():
+    """As on the IPD: one inner and one outer step, both betas 0, plain steps is
+    LOLA-DiCE's update with one lookahead on the same Coin Game rollouts (float64)."""
+    game = CoinGame(3, 20)
+    common = dict(policy="coin-mlp", hidden_size=8, batch_size=5, rollout_len=7, lr_out=0.4,
+                  lr_in=0.6, lr_v=0.05, optimizer="sgd", baseline="value",
+                  baseline_form="mao")
+    pola = POLADiCE(inner_steps=1, outer_steps=1, beta_in=0.0, beta_out=0.0, **common)
+    lola = LOLADiCE(n_lookaheads=1, **common)
+    g = gen(5)
+    own = pola.init_params(3, g, dtype=torch.float64, game=game)
+    other = pola.init_params(3, g, dtype=torch.float64, game=game, player=1)
+    for player in (0, 1):
+        ours = pola.update(own, other, {}, ctx_for(pola, player, game=game))[0]
+        theirs = lola.update(own, other, lola.init_state(own), ctx_for(lola, player,
+                                                                        game=game))[0]
+        torch.testing.assert_close(ours["policy"], theirs["policy"], rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(ours["value"], theirs["value"], rtol=1e-12, atol=1e-12)
+        assert not all(torch.equal(v, own["policy"][k]) for k, v in ours["policy"].items())
+
+
+@pytest.mark.parametrize("cls", [POLADiCE, POLAOM])
+def test_outer_beta_keeps_coin_game_updates_close_to_the_anchor(cls):
+    """On the Coin Game, the outer KL term bounds how far an update moves the policy
+    (measured as the KL on fresh boards): over 4 seeds the mean shrinks as beta grows, and
+    seed by seed beta 100 moves it far less than no proximal term."""
+    game = CoinGame(3, 20)
+    moved = []
+    for beta in (0.0, 3.0, 100.0):
+        agent = coin_agent(cls, outer_steps=6, beta_out=beta, beta_in=1.0)
+        g = gen(0)
+        own = agent.init_params(4, g, game=game)
+        other = agent.init_params(4, g, game=game, player=1)
+        new = agent.update(own, other, {}, ctx_for(agent, game=game))[0]
+        policy = agent.modules(game)[0]
+        roll = sample_coin_rollout(game, (policy, policy), (new["policy"], other["policy"]),
+                                   32, 10, gen(9))
+        moved.append(rollout_kl(policy, own["policy"], new["policy"], roll, 0))
+    assert moved[0].mean() > moved[1].mean() > moved[2].mean(), moved
+    assert (moved[2] < 0.01).all() and (moved[0] > 5 * moved[2]).all(), moved
+
+
+@pytest.mark.parametrize("cls", [POLADiCE, POLAOM])
+def test_coin_game_through_the_runner_is_deterministic_and_resumes(cls, tmp_path):
+    """Both agents play the Coin Game through the runner (3 seeds): Coin Game metrics, the
+    same numbers from the same seed, resume equal to an uninterrupted run, and networks
+    built for the board they are given (4 x 4)."""
+    agent = coin_agent(cls)
+    kw = dict(n_seeds=3, seed=0, progress=False)
+    full = train("coin_game", (agent, agent), n_updates=3, out_dir=tmp_path / "a", **kw)
+    again = train("coin_game", (agent, agent), n_updates=3, **kw)
+    train("coin_game", (agent, agent), n_updates=1, out_dir=tmp_path / "b", **kw)
+    resumed = train("coin_game", (agent, agent), n_updates=3, out_dir=tmp_path / "b",
+                    resume=True, **kw)
+    assert set(full.metrics) >= {"value", "own_coin_share", "coins_per_round"}
+    share = full.metrics["own_coin_share"]
+    assert np.isfinite(share).all() and ((share >= 0) & (share <= 1)).all()
+    for other in (again, resumed):
+        np.testing.assert_array_equal(full.metrics["value"], other.metrics["value"])
+        for key in full.final_params[0]:
+            for k, v in full.final_params[0][key].items():
+                assert torch.equal(v, other.final_params[0][key][k])
+    big = train(CoinGame(4, 20), (agent, agent), n_updates=1, **kw)
+    assert big.final_params[0]["policy"]["dense.weight"].shape[-1] == 4 * 4 * 4
+
+
+def test_coin_game_bad_input():
+    game = CoinGame(3, 20)
+    with pytest.raises(ValueError, match="tabular"):
+        POLADiCE().check_game(game)
+    with pytest.raises(ValueError, match="rollout_len"):
+        coin_agent(rollout_len=30).check_game(game)
+    with pytest.raises(ValueError, match="coin-gru"):
+        coin_agent(POLAOM).check_game(get_game("ipd"))
+
+
+def test_coin_game_from_the_cli(tmp_path, capsys):
+    import json
+
+    from lola_games.cli import main
+
+    code = main(["train", "--game", "coin_game", "--agents", "pola-dice", "pola-om", "--policy",
+                 "coin-gru", "--hidden-size", "8", "--batch-size", "8", "--rollout-len", "10",
+                 "--outer-steps", "1", "--inner-steps", "1", "--om-epochs", "2", "--seeds", "2",
+                 "--updates", "1", "--out", str(tmp_path / "cli"), "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    config = json.loads((tmp_path / "cli" / "config.json").read_text())
+    assert config["agents"][1]["hparams"]["om_batches"] == 2
+    assert config["agents"][0]["hparams"]["policy"] == "CoinGRUPolicy"

@@ -38,6 +38,13 @@ played against it.
 :data:`POLA_IPD` holds the settings of the POLA code for the IPD (Silent-Zebra/POLA,
 ``jax_files/POLA_dice_jax.py`` with the README's commands for Fig. 4); they are the
 constructor's defaults, except the policy (see :class:`POLADiCE`).
+
+The same update plays the Coin Game through the sampled learners' code path
+(:mod:`lola_games.agents.sampled_games`): a Coin Game policy name (``"coin-gru"``, the
+POLA paper's network) gives networks for the board of the game played
+(:meth:`~lola_games.agents.pg.SampledLearner.modules`), rollouts come from the Coin Game
+sampler, and the KL terms are taken at the boards each player saw in them.
+:data:`POLA_DICE_COIN` and :data:`POLA_OM_COIN` hold the POLA code's Coin Game settings.
 """
 
 from __future__ import annotations
@@ -65,8 +72,8 @@ from lola_games.lookahead import SGD, Adam, detach
 from lola_games.policies import Params, TabularPolicy, init_params, sample_rollout, seed_forward
 from lola_games.proximal import solve
 
-__all__ = ["POLADiCE", "POLAOM", "POLA_IPD", "POLA_LOLA_DICE_IPD", "rollout_kl",
-           "evaluate_pola", "FIXED_STRATEGIES"]
+__all__ = ["POLADiCE", "POLAOM", "POLA_IPD", "POLA_LOLA_DICE_IPD", "POLA_DICE_COIN",
+           "POLA_OM_COIN", "rollout_kl", "evaluate_pola", "FIXED_STRATEGIES"]
 
 POLA_IPD: dict[str, Any] = {
     "batch_size": 2000, "rollout_len": 50, "lr_out": 0.003, "lr_in": 0.005, "lr_v": 0.0005,
@@ -92,6 +99,25 @@ POLA_LOLA_DICE_IPD: dict[str, Any] = {
 }
 """The POLA paper's LOLA-DiCE baseline on the IPD (README command for Fig. 4: one inner and
 one outer step, both betas 0, inner SGD 0.05, 20,001 updates)."""
+
+POLA_DICE_COIN: dict[str, Any] = {
+    **POLA_IPD, "policy": "coin-gru", "hidden_size": 64, "batch_size": 1000, "lr_in": 0.01,
+    "inner_steps": 4, "beta_in": 5.0, "beta_out": 150.0,
+}
+"""POLA-DiCE on the Coin Game as in the POLA code (README command for Fig. 5, "Edited: July
+3, 2023", 251 updates, i.e. 50,200 outer steps; gamma 0.96, the 3 x 3 board): 1000 episodes
+of 50 rounds per rollout; 4 inner steps of plain SGD 0.01 with ``inner_beta`` 5; 200 outer
+steps of Adam 0.003 (restarted at every update) with ``outer_beta`` 150; the value baseline
+as on the IPD; the POLA paper's network, a dense layer of 64 units (ReLU), a GRU of 64
+units and a linear head (``"coin-gru"``). As for the LOLA-DiCE baseline there
+(:data:`lola_games.agents.pg.POLA_COIN`), the code's value function is a GRU over the
+history (here an MLP of the board) and its two players see red's view of the board (here
+each its own)."""
+
+POLA_OM_COIN: dict[str, Any] = {**POLA_DICE_COIN, "inner_steps": 6, "beta_in": 15.0}
+"""POLA-OM on the Coin Game as in the POLA code (README command for Fig. 5): the POLA-DiCE
+setting with 6 inner steps and ``inner_beta`` 15; the opponent model is fitted on 200
+rollouts per update, one step each, as on the IPD."""
 
 FIXED_STRATEGIES: dict[str, tuple[float, ...]] = {
     "alld": (-1e4,) * 5,
@@ -178,6 +204,8 @@ class POLADiCE(LOLADiCE):
     POLA code's policy is a dense layer of 64 units (ReLU) and a GRU of 64 units over both
     players' previous actions (``policy="gru", hidden_size=64`` is the nearest here: a GRU
     of 64 units over the one-hot last outcome, without the dense layer).
+    On the Coin Game give a Coin Game policy (``"coin-gru"`` as in :data:`POLA_DICE_COIN`,
+    ``"coin-mlp"``, ``"conv-gru"``).
 
     Args:
         policy, value, hidden_size, init, init_scale, magic_box, metric, baseline,
@@ -259,7 +287,7 @@ class POLADiCE(LOLADiCE):
         params = super().init_params(n_seeds, generator, device, dtype, game=game,
                                      player=player)
         if self.opponent_model:
-            value = init_params(self._modules(game)[1], n_seeds, generator, device)
+            value = init_params(self.modules(game)[1], n_seeds, generator, device)
             params["model_value"] = {k: v.to(device=device, dtype=dtype)
                                      for k, v in value.items()}
         return params
@@ -268,10 +296,6 @@ class POLADiCE(LOLADiCE):
         """None: every update starts its optimizers afresh."""
         return {}
 
-    def _modules(self, game: Any) -> tuple[nn.Module, nn.Module]:
-        """This learner's (policy, value) modules on ``game``."""
-        return self.policy, self.value
-
     # -- opponent model --------------------------------------------------------------------
     def fit_model(self, own: AgentParams, other_policy: nn.Module, other: AgentParams,
                   ctx: Context) -> tuple[Params, Params]:
@@ -279,7 +303,7 @@ class POLADiCE(LOLADiCE):
         to ``om_batches`` fresh rollouts of real play (see the module docstring); the real
         opponent's parameters only generate its actions."""
         me, you = ctx.player, 1 - ctx.player
-        policy, value_fn = self._modules(ctx.game)
+        policy, value_fn = self.modules(ctx.game)
         pols: list[Any] = [None, None]
         params: list[Any] = [None, None]
         pols[me], params[me] = policy, {"policy": own["policy"]}
@@ -306,12 +330,12 @@ class POLADiCE(LOLADiCE):
         this update shapes: the real one (read through
         :func:`~lola_games.agents.pg.as_player`), or with an opponent model the model refitted
         to the real one's play (``own`` then holds the refitted model)."""
-        other_policy, other, other_value = as_player(ctx.other, other)
+        other_policy, other, other_value = as_player(ctx.other, other, ctx.game)
         if not self.opponent_model:
             return other_policy, other, other_value, own
         own = dict(own)
         own["model"], own["model_value"] = self.fit_model(own, other_policy, other, ctx)
-        policy, value_fn = self._modules(ctx.game)
+        policy, value_fn = self.modules(ctx.game)
         return policy, {"policy": own["model"], "value": own["model_value"]}, value_fn, own
 
     def outer_objective(self, own: AgentParams, opponent: tuple[nn.Module, AgentParams,
@@ -322,7 +346,7 @@ class POLADiCE(LOLADiCE):
         its params in ``opponent``, differentiable in ``theta``; ``theta_t`` is
         ``own["policy"]`` and ``value`` this agent's value params."""
         me, you = ctx.player, 1 - ctx.player
-        policy, value_fn = self._modules(ctx.game)
+        policy, value_fn = self.modules(ctx.game)
         other_policy, other, other_value = opponent
         pols: list[Any] = [None, None]
         vals: list[Any] = [None, None]
