@@ -89,7 +89,7 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--om-batch-size", type=int, default=None,
                    help="rounds per minibatch of the opponent model's fit")
     s.add_argument("--om-epochs", type=int, default=None,
-                   help="rollouts the opponent model is fitted on per update")
+                   help="rollouts the opponent model is fitted on per update (pola-om too)")
     s.add_argument("--no-corrections", action="store_true",
                    help="lola-pg without the LOLA correction (the LOLA paper's NL-PG)")
     g = p.add_argument_group("pola (--lr is lr_out, --eta is lr_in, --policy tabular or mlp)")
@@ -143,7 +143,8 @@ def run_train(args: argparse.Namespace) -> int:
     }
     hparams = {k: v for k, v in hparams.items() if v is not None}
     # the sampled agents' names for the same three options
-    for name, alias in (("lr", "lr_out"), ("eta", "lr_in"), ("lookahead_steps", "n_lookaheads")):
+    for name, alias in (("lr", "lr_out"), ("eta", "lr_in"), ("lookahead_steps", "n_lookaheads"),
+                        ("om_epochs", "om_batches")):  # pola-om: model-fitting rollouts
         if name in hparams:
             hparams[alias] = hparams[name]
     if args.full_taylor:
@@ -151,6 +152,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.no_baseline:
         hparams["baseline"] = False
     try:
+        _check_opponent_model(args.agents, hparams)
         agents = [make_agent(name, ignore_unknown=True, **hparams) for name in args.agents]
         run = train(
             args.game,
@@ -180,6 +182,24 @@ def run_train(args: argparse.Namespace) -> int:
 
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+def _check_opponent_model(names: list[str], hparams: dict) -> None:
+    """``--opponent-model`` must reach an agent: an exact learner (e.g. ``pola``) would
+    otherwise silently run without one."""
+    import inspect
+
+    from lola_games.agents.base import AGENTS
+
+    if not hparams.get("opponent_model"):
+        return
+    takes = [n for n in names if n in ("pola-om", "lola-om") or (
+        n in AGENTS and "opponent_model" in inspect.signature(AGENTS[n].__init__).parameters)]
+    if not takes:
+        raise ValueError(
+            f"--opponent-model: none of the agents {', '.join(names)} fits an opponent model "
+            f"(sampled learners do: lola-dice, pola-dice; pola-om and lola-om always model "
+            f"their opponent)")
 
 
 def error_line(prog: str, error: BaseException) -> int:

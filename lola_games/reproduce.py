@@ -47,6 +47,9 @@ Experiments (:data:`EXPERIMENTS`):
 * ``pola-exact`` -- the POLA paper's exact-IPD experiment (Zhao et al. 2022, Fig. 3) with
   the POLA code's commands: outer POLA and LOLA on its contribution-game IPD, factors 1.1 to
   1.6, tabular and MLP, and its success test (share of seeds finding TFT) as ``summary.md``.
+* ``pola-dice`` -- the POLA paper's sampled IPD (Fig. 4): POLA-DiCE, POLA-OM and LOLA-DiCE
+  on its contribution-game IPD, tabular policies sized for a CPU
+  (:mod:`lola_games.reproduce_pola_sampled`).
 * ``mfos`` -- the M-FOS paper's head-to-head table (Lu et al. 2022), its own meta-training
   loop (:mod:`lola_games.reproduce_mfos`; sizes ``full``, ``medium``, ``quick``, ``smoke``).
 
@@ -709,6 +712,9 @@ OWN_LOOP: dict[str, tuple[str, str]] = {
 
 # the experiments on differentiable games (sos, cola, lola-higher-order) add themselves
 import lola_games.reproduce_diffgames  # noqa: E402, F401
+
+# the POLA paper's sampled IPD experiment (pola-dice) adds itself
+import lola_games.reproduce_pola_sampled  # noqa: E402, F401
 
 
 @dataclass

@@ -6,7 +6,8 @@ rollouts of the sampled learners on each kind of game, matrix games and the Coin
 
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
 ``alld``, ``random``, ``naive-pg``, ``lola-dice``, ``lola-pg``, ``lola-om``, and the online
-learners of :mod:`.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola`` and ``mfos``;
+learners of :mod:`.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola``, ``pola-dice``,
+``pola-om`` and ``mfos``;
 for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``sga``, ``co``,
 ``eg`` (see :func:`make_agent`).
 """
@@ -49,6 +50,7 @@ from lola_games.agents.online import (
 from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
 from lola_games.agents.pg import LOLADiCE, NaivePG, SampledLearner
 from lola_games.agents.pola import POLA
+from lola_games.agents.pola_dice import POLAOM, POLADiCE
 from lola_games.agents.sga import CO, SGA
 from lola_games.agents.sos import SOS, LookAhead
 
@@ -87,6 +89,8 @@ __all__ = [
     "PolicyHillClimbing",
     "WoLFPolicyHillClimbing",
     "POLA",
+    "POLADiCE",
+    "POLAOM",
     "MFOS",
     "HOLA",
     "COLA",

@@ -1,0 +1,426 @@
+"""POLA-DiCE and POLA-OM: POLA on sampled rollouts (Zhao et al. 2022, "Proximal Learning With
+Opponent-Learning Awareness", Sec. 4.2 and App. B.2).
+
+The proximal problems of :mod:`lola_games.agents.pola`, with the values replaced by DiCE
+objectives (:mod:`lola_games.dice`) and the exact policy KL by a KL measured on the states
+of the rollouts. ``theta`` is this learner's policy, ``phi`` the opponent's; ``L_i(theta,
+phi)`` is ``-DiCE_i`` (mean over the episodes of a fresh rollout of both players, as in
+:class:`~lola_games.agents.pg.LOLADiCE`), and ``KL_i(anchor || p)`` is the KL divergence
+between player ``i``'s action distributions under ``anchor`` and under ``p``, averaged over
+the rounds and episodes of that same rollout, at the observations player ``i`` saw there
+(:func:`rollout_kl`). One update from ``(theta_t, phi_t)``::
+
+    inner problem (the opponent's proximal response, a function of theta), phi_0 = phi_t:
+        phi_{k+1} = phi_k - lr_in * grad_phi [L_other(theta, phi_k)
+                                              + beta_in KL_other(phi_t || phi_k)]
+        for k < inner_steps, each on a fresh rollout; kept in the graph
+    outer problem, theta_0 = theta_t:
+        theta_{j+1} = optimizer step on grad_theta [L_own(theta_j, phi_K(theta_j))
+                                                     + beta_out KL_own(theta_t || theta_j)]
+        for j < outer_steps, each with a fresh inner solve and a fresh outer rollout
+
+The outer optimizer (Adam by default) starts afresh at every update, as in the POLA code,
+where each update is a new proximal problem; with the ``"value"`` baseline the value
+function takes one Adam step (``lr_v``) on each outer rollout. With ``inner_steps =
+outer_steps = 1``, both betas 0 and plain steps this is LOLA-DiCE with one lookahead
+(tested).
+
+**POLA-OM** (``opponent_model=True``, registered as ``pola-om``): the agent never reads the
+opponent's parameters. Before each update it plays ``om_batches`` fresh rollouts against the
+real opponent and, on each, takes one Adam step (``lr_om``) of a model of the opponent's
+policy (a module of the agent's own kind) on the negative log-likelihood of the opponent's
+actions, and one Adam step (``lr_v``) of the model's value function on the opponent's
+returns; both Adams start afresh at each update and the model carries over between
+updates. The model then stands in for the opponent throughout the update: the inner
+problem starts from, and is anchored at, the model, and all rollouts of the update are
+played against it.
+
+:data:`POLA_IPD` holds the settings of the POLA code for the IPD (Silent-Zebra/POLA,
+``jax_files/POLA_dice_jax.py`` with the README's commands for Fig. 4); they are the
+constructor's defaults, except the policy (see :class:`POLADiCE`).
+
+The same update plays the Coin Game through the sampled learners' code path
+(:mod:`lola_games.agents.sampled_games`): a Coin Game policy name (``"coin-gru"``, the
+POLA paper's network) gives networks for the board of the game played
+(:meth:`~lola_games.agents.pg.SampledLearner.modules`), rollouts come from the Coin Game
+sampler, and the KL terms are taken at the boards each player saw in them.
+:data:`POLA_DICE_COIN` and :data:`POLA_OM_COIN` hold the POLA code's Coin Game settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from lola_games.agents.base import Agent, Context, register_agent
+from lola_games.agents.naive import check_rate
+from lola_games.agents.opponent_model import _round_nll
+from lola_games.agents.pg import (
+    AgentParams,
+    LOLADiCE,
+    SampledLearner,
+    _count,
+    as_player,
+    sampled_metrics,
+)
+from lola_games.games import MatrixGame
+from lola_games.lookahead import SGD, Adam, detach
+from lola_games.policies import Params, TabularPolicy, init_params, sample_rollout, seed_forward
+from lola_games.proximal import solve
+
+__all__ = ["POLADiCE", "POLAOM", "POLA_IPD", "POLA_LOLA_DICE_IPD", "POLA_DICE_COIN",
+           "POLA_OM_COIN", "rollout_kl", "evaluate_pola", "FIXED_STRATEGIES"]
+
+POLA_IPD: dict[str, Any] = {
+    "batch_size": 2000, "rollout_len": 50, "lr_out": 0.003, "lr_in": 0.005, "lr_v": 0.0005,
+    "inner_steps": 2, "outer_steps": 200, "beta_in": 10.0, "beta_out": 100.0,
+    "optimizer": "adam", "baseline": "value", "baseline_form": "mao", "metric": "reward",
+    "om_batches": 200, "lr_om": 0.003,
+}
+"""POLA-DiCE and POLA-OM on the IPD as in the POLA code (README commands for Fig. 4, run by
+``jax_files/POLA_dice_jax.py``; gamma 0.96 and the contribution-game IPD with factor 1.33,
+:func:`lola_games.paper_games.contribution_ipd`): 2000 episodes of 50 rounds per rollout;
+2 inner steps of plain SGD 0.005 with ``inner_beta`` 10; 200 outer steps of Adam 0.003
+(restarted at every update) with ``outer_beta`` 100; a learned value baseline trained with
+Adam 0.0005 and used in the Loaded-DiCE form with GAE lambda 1 (``"mao"`` here); the mean
+reward per round logged. POLA-OM: 200 rollouts per update for the opponent model, one step
+each; the code's ``--om_lr_p`` is unused there, and the model's optimizer is the policy's
+own (Adam with ``lr_out`` 0.003), so ``lr_om`` is 0.003. Left out: the code's value target
+also bootstraps the value of the state after the last round, and each inner step also
+takes an SGD step of ``lr_v`` on the opponent's value function (0.0005, twice per update)."""
+
+POLA_LOLA_DICE_IPD: dict[str, Any] = {
+    **POLA_IPD, "inner_steps": 1, "outer_steps": 1, "beta_in": 0.0, "beta_out": 0.0,
+    "lr_in": 0.05,
+}
+"""The POLA paper's LOLA-DiCE baseline on the IPD (README command for Fig. 4: one inner and
+one outer step, both betas 0, inner SGD 0.05, 20,001 updates)."""
+
+POLA_DICE_COIN: dict[str, Any] = {
+    **POLA_IPD, "policy": "coin-gru", "hidden_size": 64, "batch_size": 1000, "lr_in": 0.01,
+    "inner_steps": 4, "beta_in": 5.0, "beta_out": 150.0,
+}
+"""POLA-DiCE on the Coin Game as in the POLA code (README command for Fig. 5, "Edited: July
+3, 2023", 251 updates, i.e. 50,200 outer steps; gamma 0.96, the 3 x 3 board): 1000 episodes
+of 50 rounds per rollout; 4 inner steps of plain SGD 0.01 with ``inner_beta`` 5; 200 outer
+steps of Adam 0.003 (restarted at every update) with ``outer_beta`` 150; the value baseline
+as on the IPD; the POLA paper's network, a dense layer of 64 units (ReLU), a GRU of 64
+units and a linear head (``"coin-gru"``). As for the LOLA-DiCE baseline there
+(:data:`lola_games.agents.pg.POLA_COIN`), the code's value function is a GRU over the
+history (here an MLP of the board) and its two players see red's view of the board (here
+each its own)."""
+
+POLA_OM_COIN: dict[str, Any] = {**POLA_DICE_COIN, "inner_steps": 6, "beta_in": 15.0}
+"""POLA-OM on the Coin Game as in the POLA code (README command for Fig. 5): the POLA-DiCE
+setting with 6 inner steps and ``inner_beta`` 15; the opponent model is fitted on 200
+rollouts per update, one step each, as on the IPD."""
+
+FIXED_STRATEGIES: dict[str, tuple[float, ...]] = {
+    "alld": (-1e4,) * 5,
+    "allc": (1e4,) * 5,
+    "tft": (1e4, 1e4, -1e4, 1e4, -1e4),
+}
+"""Deterministic memory-one logits (start, CC, CD, DC, DD; own side) of the fixed strategies
+the POLA code scores each learned policy against."""
+
+
+def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Any, player: int
+               ) -> Tensor:
+    """``KL(pi_anchor || pi_params)`` of ``player``'s action distributions, averaged over the
+    rounds and episodes of ``roll``, per seed ``[S]`` (the anchor is held constant).
+
+    As in the POLA code (``kl_div_jax``), the divergence is taken at the observations the
+    player saw in the rollout. A memory-one module with ``state_log_probs`` gives the same
+    number from the per-state divergences weighted by how often each state was visited.
+    """
+    if getattr(module, "memory_one", False) and hasattr(roll, "states"):
+        anchor_lp = module.state_log_probs(anchor).detach()  # [S, 5, 2]
+        per_state = (anchor_lp.exp() * (anchor_lp - module.state_log_probs(params))).sum(-1)
+        states = roll.states[..., player].flatten(1)  # [S, B * T]
+        visits = torch.zeros_like(per_state).scatter_add_(
+            1, states, torch.ones(states.shape, dtype=per_state.dtype, device=states.device))
+        return (per_state * visits).sum(-1) / states.shape[1]
+    obs = roll.obs(player, next(iter(params.values())).dtype)
+    anchor_lp = torch.log_softmax(seed_forward(module, anchor, obs)[0], -1).detach()
+    lp = torch.log_softmax(seed_forward(module, params, obs)[0], -1)
+    return (anchor_lp.exp() * (anchor_lp - lp)).sum(-1).mean(dim=(-1, -2))
+
+
+def _step(optimizer: SGD | Adam, params: Params, state: Any, loss_fn: Any, *args: Any
+          ) -> tuple[Params, Any, Any]:
+    """One ``optimizer`` step on ``loss_fn(params, *args) -> (loss, aux)`` (a scalar loss):
+    the new params (detached), the optimizer's new state and ``aux``."""
+    with torch.enable_grad():
+        leaf = detach(params, requires_grad=True)
+        loss, aux = loss_fn(leaf, *args)
+        grads = dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values())), strict=True))
+    new, state = optimizer.step(detach(leaf), grads, state)
+    return new, state, aux
+
+
+@torch.no_grad()
+def evaluate_pola(
+    game: Any,
+    agents: tuple[Agent, Agent],
+    params: tuple[Any, Any],
+    gamma: float,
+    generator: torch.Generator | None = None,
+) -> dict[str, Tensor]:
+    """:func:`~lola_games.agents.pg.sampled_metrics`, and on a two-action matrix game each
+    player's mean reward per round against the POLA code's fixed strategies:
+    ``vs_alld``, ``vs_allc``, ``vs_tft`` (each ``[2, S]``; a fresh batch of episodes of the
+    first sampled learner's size, the player in its own seat)."""
+    out = sampled_metrics(game, agents, params, gamma, generator)
+    if not isinstance(game, MatrixGame) or game.n_actions != 2:
+        return out
+    sampled = [a for a in agents if isinstance(a, SampledLearner)]
+    batch, length = (sampled[0].batch_size, sampled[0].rollout_len) if sampled else (128, 150)
+    for name, logits in FIXED_STRATEGIES.items():
+        scores = []
+        for i in range(2):
+            policy, player, _ = as_player(agents[i], params[i])
+            own = player["policy"]
+            first = next(iter(own.values()))
+            fixed = {"logits": torch.tensor(logits, dtype=first.dtype, device=first.device)
+                     .expand(first.shape[0], 5)}
+            pols: list[Any] = [TabularPolicy(), TabularPolicy()]
+            pair: list[Any] = [fixed, fixed]
+            pols[i], pair[i] = policy, own
+            roll = sample_rollout(game, tuple(pols), tuple(pair), batch, length, generator)
+            scores.append(roll.rewards[..., i].mean(dim=(-1, -2)))
+        out[f"vs_{name}"] = torch.stack(scores).to(out["value"].dtype)
+    return out
+
+
+@register_agent("pola-dice")
+class POLADiCE(LOLADiCE):
+    """POLA-DiCE (and, with ``opponent_model=True``, POLA-OM) over any policy module.
+
+    Defaults are the POLA code's IPD settings (:data:`POLA_IPD`) with a tabular policy; the
+    POLA code's policy is a dense layer of 64 units (ReLU) and a GRU of 64 units over both
+    players' previous actions (``policy="gru", hidden_size=64`` is the nearest here: a GRU
+    of 64 units over the one-hot last outcome, without the dense layer).
+    On the Coin Game give a Coin Game policy (``"coin-gru"`` as in :data:`POLA_DICE_COIN`,
+    ``"coin-mlp"``, ``"conv-gru"``).
+
+    Args:
+        policy, value, hidden_size, init, init_scale, magic_box, metric, baseline,
+            baseline_form: as in :class:`~lola_games.agents.pg.LOLADiCE`.
+        batch_size: episodes per rollout (per seed).
+        rollout_len: rounds per episode.
+        lr_out: outer step size.
+        lr_in: the opponent's plain inner step size.
+        lr_v: Adam step size of the value function (and of the opponent model's).
+        inner_steps: the opponent's inner steps per outer step, differentiated through.
+        outer_steps: outer steps per update.
+        beta_in: weight of the inner KL term (anchored at the opponent's policy).
+        beta_out: weight of the outer KL term (anchored at the agent's own policy).
+        optimizer: outer step, ``"adam"`` or ``"sgd"`` (restarted at every update).
+        opponent_model: POLA-OM: shape a model of the opponent fitted to its play.
+        om_batches: rollouts the model is fitted on per update (one step each).
+        lr_om: Adam step size of the model's policy.
+
+    Raises:
+        ValueError: an option out of range or of the wrong type.
+    """
+
+    name = "pola-dice"
+
+    def __init__(
+        self,
+        policy: str | nn.Module = "tabular",
+        value: nn.Module | None = None,
+        *,
+        hidden_size: int = 64,
+        batch_size: int = 2000,
+        rollout_len: int = 50,
+        lr_out: float = 0.003,
+        lr_in: float = 0.005,
+        lr_v: float = 0.0005,
+        inner_steps: int = 2,
+        outer_steps: int = 200,
+        beta_in: float = 10.0,
+        beta_out: float = 100.0,
+        optimizer: str = "adam",
+        baseline: str | bool = "value",
+        baseline_form: str = "mao",
+        init: str = "normal",
+        init_scale: float | None = 0.1,
+        magic_box: bool = True,
+        metric: str = "reward",
+        opponent_model: bool = False,
+        om_batches: int = 200,
+        lr_om: float = 0.003,
+    ) -> None:
+        self.inner_steps = _count("inner_steps", inner_steps)
+        self.outer_steps = _count("outer_steps", outer_steps)
+        self.beta_in = check_rate("beta_in", beta_in)
+        self.beta_out = check_rate("beta_out", beta_out)
+        self.om_batches = _count("om_batches", om_batches)
+        super().__init__(policy, value, hidden_size=hidden_size, n_lookaheads=inner_steps,
+                         batch_size=batch_size, rollout_len=rollout_len, lr_out=lr_out,
+                         lr_in=lr_in, lr_v=lr_v, optimizer=optimizer, baseline=baseline,
+                         baseline_form=baseline_form, init=init, init_scale=init_scale,
+                         magic_box=magic_box, metric=metric, opponent_model=opponent_model,
+                         lr_om=lr_om)
+
+    evaluator = staticmethod(evaluate_pola)
+
+    def hparams(self) -> dict[str, Any]:
+        out = super().hparams()
+        for key in ("n_lookaheads", "om_batch_size", "om_epochs"):
+            del out[key]
+        out.update(inner_steps=self.inner_steps, outer_steps=self.outer_steps,
+                   beta_in=self.beta_in, beta_out=self.beta_out, om_batches=self.om_batches)
+        return out
+
+    # -- parameters ------------------------------------------------------------------------
+    def init_params(self, n_seeds: int, generator: torch.Generator | None = None,
+                    device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
+                    *, game: Any = None, player: int = 0) -> AgentParams:
+        """Those of :class:`~lola_games.agents.pg.LOLADiCE`, and with an opponent model also
+        the model's value function (``"model_value"``)."""
+        params = super().init_params(n_seeds, generator, device, dtype, game=game,
+                                     player=player)
+        if self.opponent_model:
+            value = init_params(self.modules(game)[1], n_seeds, generator, device)
+            params["model_value"] = {k: v.to(device=device, dtype=dtype)
+                                     for k, v in value.items()}
+        return params
+
+    def init_state(self, params: AgentParams) -> dict[str, Any]:
+        """None: every update starts its optimizers afresh."""
+        return {}
+
+    # -- opponent model --------------------------------------------------------------------
+    def fit_model(self, own: AgentParams, other_policy: nn.Module, other: AgentParams,
+                  ctx: Context) -> tuple[Params, Params]:
+        """POLA-OM's model of the opponent, ``(policy, value)`` params ``[S, ...]``, refitted
+        to ``om_batches`` fresh rollouts of real play (see the module docstring); the real
+        opponent's parameters only generate its actions."""
+        me, you = ctx.player, 1 - ctx.player
+        policy, value_fn = self.modules(ctx.game)
+        pols: list[Any] = [None, None]
+        params: list[Any] = [None, None]
+        pols[me], params[me] = policy, {"policy": own["policy"]}
+        pols[you], params[you] = other_policy, {"policy": other["policy"]}
+        seen_from_you = dataclasses.replace(ctx, player=you)
+        model, model_value = detach(own["model"]), detach(own["model_value"])
+        adam, adam_v = Adam(self.lr_om), Adam(self.lr_v)
+        state, state_v = adam.init(model), adam_v.init(model_value)
+        for _ in range(self.om_batches):
+            roll = self._rollout(ctx, pols, params)
+            nll = _round_nll(policy, roll, you)
+            model, state, _ = _step(adam, model, state,
+                                    lambda m, nll: (nll(m, None).sum(), None), nll)
+            if self.baseline == "value":
+                model_value, state_v, _ = _step(
+                    adam_v, model_value, state_v,
+                    lambda v, r: (self.value_loss(seen_from_you, v, r), None), roll)
+        return model, model_value
+
+    # -- the update ------------------------------------------------------------------------
+    def opponent_of(self, own: AgentParams, other: Any, ctx: Context
+                    ) -> tuple[nn.Module, AgentParams, nn.Module | None, AgentParams]:
+        """``(policy module, {"policy", "value"} params, value module, own)`` of the opponent
+        this update shapes: the real one (read through
+        :func:`~lola_games.agents.pg.as_player`), or with an opponent model the model refitted
+        to the real one's play (``own`` then holds the refitted model)."""
+        other_policy, other, other_value = as_player(ctx.other, other, ctx.game)
+        if not self.opponent_model:
+            return other_policy, other, other_value, own
+        own = dict(own)
+        own["model"], own["model_value"] = self.fit_model(own, other_policy, other, ctx)
+        policy, value_fn = self.modules(ctx.game)
+        return policy, {"policy": own["model"], "value": own["model_value"]}, value_fn, own
+
+    def outer_objective(self, own: AgentParams, opponent: tuple[nn.Module, AgentParams,
+                        nn.Module | None], ctx: Context):
+        """``objective(theta, value) -> (loss, rollout)``: the outer proximal objective
+        ``L_own(theta, phi_K(theta)) + beta_out KL_own(theta_t || theta)`` (summed over seeds)
+        on a fresh rollout, with ``phi_K(theta)`` the opponent's inner proximal solve from
+        its params in ``opponent``, differentiable in ``theta``; ``theta_t`` is
+        ``own["policy"]`` and ``value`` this agent's value params."""
+        me, you = ctx.player, 1 - ctx.player
+        policy, value_fn = self.modules(ctx.game)
+        other_policy, other, other_value = opponent
+        pols: list[Any] = [None, None]
+        vals: list[Any] = [None, None]
+        pols[me], vals[me] = policy, value_fn
+        pols[you], vals[you] = other_policy, other_value
+        theta_t, phi_t = detach(own["policy"]), detach(other["policy"])
+
+        def pair(theta: Params, phi: Params, value: Params) -> list[AgentParams]:
+            out: list[Any] = [None, None]
+            out[me] = {"policy": theta, "value": value}
+            out[you] = {"policy": phi, "value": other["value"]}
+            return out
+
+        def respond(theta: Params, value: Params) -> Params:
+            """The opponent's inner proximal solve, differentiable in ``theta``."""
+            def inner_loss(phi: Params) -> Tensor:
+                params = pair(theta, phi, value)
+                roll = self._rollout(ctx, pols, params)
+                loss = self._dice_loss(ctx, you, pols, vals, params, roll)
+                if self.beta_in:
+                    loss = loss + self.beta_in * rollout_kl(other_policy, phi_t, phi, roll,
+                                                            you).sum()
+                return loss
+
+            return solve(inner_loss, detach(phi_t, requires_grad=True), self.inner_steps,
+                         SGD(self.lr_in), differentiable=True)[0]
+
+        def objective(theta: Params, value: Params) -> tuple[Tensor, Any]:
+            params = pair(theta, respond(theta, value), value)
+            roll = self._rollout(ctx, pols, params)
+            loss = self._dice_loss(ctx, me, pols, vals, params, roll)
+            if self.beta_out:
+                loss = loss + self.beta_out * rollout_kl(policy, theta_t, theta, roll, me).sum()
+            return loss, roll
+
+        return objective
+
+    def update(self, own: AgentParams, other: Any, state: dict[str, Any], ctx: Context
+               ) -> tuple[AgentParams, dict[str, Any]]:
+        """One POLA-DiCE update of this agent against ``other`` (both ``[S, ...]``)."""
+        *opponent, own = self.opponent_of(own, other, ctx)
+        objective = self.outer_objective(own, tuple(opponent), ctx)
+        optimizer, value_adam = self._optimizer(), Adam(self.lr_v)
+        theta, value = detach(own["policy"]), detach(own["value"])
+        opt_state, value_state = optimizer.init(theta), value_adam.init(value)
+        for _ in range(self.outer_steps):
+            theta, opt_state, roll = _step(optimizer, theta, opt_state, objective, value)
+            if self.baseline == "value":  # the value function learns on the outer rollouts
+                value, value_state, _ = _step(
+                    value_adam, value, value_state,
+                    lambda v, r: (self.value_loss(ctx, v, r), None), roll)
+        return {**own, "policy": theta, "value": value}, state
+
+
+@register_agent("pola-om")
+class POLAOM(POLADiCE):
+    """POLA-OM: :class:`POLADiCE` with ``opponent_model=True``; the same options but that
+    one (the signature is :class:`POLADiCE`'s without it), defaults :data:`POLA_IPD`."""
+
+    name = "pola-om"
+
+    def __init__(self, policy: str | nn.Module = "tabular", value: nn.Module | None = None,
+                 **options: Any) -> None:
+        if "opponent_model" in options:
+            raise ValueError("pola-om always models its opponent: it takes no opponent_model "
+                             "option (pola-dice without a model)")
+        super().__init__(policy, value, opponent_model=True, **options)
+
+    def hparams(self) -> dict[str, Any]:
+        out = super().hparams()
+        del out["opponent_model"]
+        return out
+
+
+_SIGNATURE = inspect.signature(POLADiCE.__init__)
+POLAOM.__init__.__signature__ = _SIGNATURE.replace(  # type: ignore[attr-defined]
+    parameters=[p for p in _SIGNATURE.parameters.values() if p.name != "opponent_model"])
