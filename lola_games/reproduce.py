@@ -84,6 +84,7 @@ __all__ = ["RunSpec", "Experiment", "EXPERIMENTS", "SIZES", "Reproduction", "rep
            "LOLA_PAPER_PG_RESULTS"]
 
 SIZES = ("full", "quick", "smoke")
+"""The sizes every experiment has (some have more, e.g. ``coin-game``'s ``cpu``)."""
 
 AgentSpec = tuple[str, dict[str, Any]]
 """A registry name and its hyper-parameters, e.g. ``("lola", {"lr": 1.0, "eta": 1.0})``."""
