@@ -24,9 +24,9 @@ import time
 import numpy as np
 import torch
 
-from lola_games.coin_game import CoinGame
 from lola_games.envs import coin_game_v0
 from lola_games.envs.batched_coin import BatchedCoinGame
+from lola_games.games.coin import CoinGame
 
 
 class NumpyCoinGameVec:

@@ -34,8 +34,8 @@ import torch
 
 from lola_games.agents.base import Context
 from lola_games.agents.pg import LOLA_PAPER_COIN, POLA_COIN, LOLADiCE, NaivePG
-from lola_games.coin_game import CoinGame
-from lola_games.reproduce import COIN_OM, COIN_SIZES
+from lola_games.experiments.reproduce import COIN_OM, COIN_SIZES
+from lola_games.games.coin import CoinGame
 
 NAIVE_DROP = ("n_lookaheads", "lr_in")
 

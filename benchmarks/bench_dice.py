@@ -25,7 +25,7 @@ import torch
 
 from lola_games.agents.base import Context
 from lola_games.agents.pg import UNOFFICIAL_PORT, LOLADiCE
-from lola_games.games import get_game
+from lola_games.games.registry import get_game
 
 
 # ---------------------------------------------------------------- the straightforward version

@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from lola_games import reproduce as rp
+from lola_games.experiments import reproduce as rp
 
 
 def main() -> None:

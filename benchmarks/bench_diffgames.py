@@ -26,10 +26,10 @@ import torch
 
 from lola_games.agents import SOS, Context
 from lola_games.agents.cola import init_update_networks, train_update_functions
-from lola_games.diffgames import game_values
-from lola_games.exact import discounted_values
-from lola_games.games import get_any_game
-from lola_games.train import resolve_device
+from lola_games.core.device import resolve_device
+from lola_games.games.registry import get_any_game
+from lola_games.values.exact import discounted_values
+from lola_games.values.iterated import game_values
 
 GAMMA = 0.96
 

@@ -17,8 +17,8 @@ import time
 import torch
 
 from lola_games.agents import LOLA, Context
-from lola_games.games import get_game
-from lola_games.train import resolve_device
+from lola_games.core.device import resolve_device
+from lola_games.games.registry import get_game
 
 GAMMA = 0.96
 PAYOFF_0 = torch.tensor([-1.0, -3.0, 0.0, -2.0])  # CC, CD, DC, DD from player 0's side

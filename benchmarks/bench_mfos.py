@@ -5,8 +5,8 @@ The reference is the structure of the official M-FOS code, written out here: an
 covariance, a meta-environment that forms each game's value with ``torch.inverse(I - gamma P)``
 and steps the naive learners with ``torch.autograd.grad``, a Python list per quantity filled
 step by step, and a PPO update of 4 full-batch epochs with ``torch.optim.Adam``. The batched
-side is :mod:`lola_games.mfos` (the same meta-episode: 100 inner steps, then the same PPO
-update): the LU solve of :mod:`lola_games.exact`, a diagonal Gaussian written out, and seeds
+side is :mod:`lola_games.agents.mfos.meta` (the same meta-episode: 100 inner steps, then the same PPO
+update): the LU solve of :mod:`lola_games.values.exact`, a diagonal Gaussian written out, and seeds
 batched (``--seeds``: meta-training runs at once, compared per seed-meta-episode).
 
     python benchmarks/bench_mfos.py                       # CPU, batch 4096, one thread
@@ -23,11 +23,17 @@ from torch import nn
 from torch.distributions import MultivariateNormal
 from torch.nn.functional import softplus
 
-from lola_games.games import get_game
-from lola_games.lookahead import Adam
-from lola_games.mfos import MetaGame, MFOSConfig, _episode, _opponent_agent, init_actor_critic
-from lola_games.mfos import ppo_update as batched_ppo
-from lola_games.train import resolve_device
+from lola_games.agents.mfos.meta import (
+    MetaGame,
+    MFOSConfig,
+    _episode,
+    _opponent_agent,
+    init_actor_critic,
+)
+from lola_games.agents.mfos.meta import ppo_update as batched_ppo
+from lola_games.core.device import resolve_device
+from lola_games.functional.lookahead import Adam
+from lola_games.games.registry import get_game
 
 GAMMA = 0.96
 
@@ -144,7 +150,7 @@ def main() -> None:
             params, state = batched_ppo(params, state, adam, *ep[:4], cfg)
         sync()
         rate = S * args.episodes / (time.perf_counter() - t0)
-        print(f"lola_games.mfos, batch {B}, {S} seed(s): {rate:.3f} seed-meta-episodes/s, "
+        print(f"lola_games.agents.mfos.meta, batch {B}, {S} seed(s): {rate:.3f} seed-meta-episodes/s, "
               f"{rate / loop_rate:.2f}x")
 
 

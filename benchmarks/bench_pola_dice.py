@@ -23,9 +23,9 @@ import torch
 from lola_games.agents import POLADiCE
 from lola_games.agents.base import Context
 from lola_games.agents.pola_dice import POLA_DICE_COIN, POLA_OM_COIN
-from lola_games.coin_game import CoinGame
-from lola_games.paper_games import contribution_ipd
-from lola_games.reproduce_pola_sampled import CPU_SETTING
+from lola_games.experiments.pola_dice import CPU_SETTING
+from lola_games.games.coin import CoinGame
+from lola_games.games.paper import contribution_ipd
 
 COIN_CPU: dict = {
     **POLA_DICE_COIN, "hidden_size": 16, "batch_size": 100, "outer_steps": 10,

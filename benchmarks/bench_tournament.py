@@ -20,7 +20,7 @@ import torch
 
 
 def _tasks(out: str, episodes: int, seeds: int):
-    from lola_games.tournament import PRESETS, entrants, tournament_tasks
+    from lola_games.experiments.tournament import PRESETS, entrants, tournament_tasks
 
     preset = PRESETS["lola-paper-ipd"]
     return tournament_tasks("ipd", entrants(preset.entrants()), out, n_seeds=seeds,
@@ -29,8 +29,8 @@ def _tasks(out: str, episodes: int, seeds: int):
 
 def _tiny(out: str, n: int):
     from lola_games.agents import make_agent
-    from lola_games.games import get_game
-    from lola_games.grid import RunTask
+    from lola_games.games.registry import get_game
+    from lola_games.runner.grid import RunTask
 
     game = get_game("ipd").spec()
     return [RunTask(f"tiny{k}", game, (make_agent("tft"), make_agent("alld")),
@@ -39,7 +39,7 @@ def _tiny(out: str, n: int):
 
 
 def _time(tasks, backend) -> float:
-    from lola_games.grid import run_grid
+    from lola_games.runner.grid import run_grid
 
     start = time.perf_counter()
     results = run_grid(tasks, backend)
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from lola_games.grid import InProcess, LocalProcesses, RayCluster
+    from lola_games.runner.grid import InProcess, LocalProcesses, RayCluster
 
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from stable_baselines3 import PPO
 
-from lola_games.envs import single_agent
-from lola_games.games import get_game
+from lola_games.games.registry import get_game
+from lola_games.interop.single_agent import single_agent
 
 
 def train(opponent: str = "tft", steps: int = 20_000, seed: int = 0) -> PPO:

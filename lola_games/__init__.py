@@ -1,11 +1,12 @@
 """lola-games: learning agents that shape each other's learning in iterated matrix games."""
 
-from lola_games import coin_game  # registers "coin_game" with get_any_game
-from lola_games.diffgames import DifferentiableGame, IteratedGame  # registers its games
-from lola_games.exact import discounted_values, exact_values
-from lola_games.games import GAMES, MatrixGame, get_any_game, get_game
-
-__version__ = "0.1.0"
+from lola_games.core.version import __version__
+from lola_games.games import coin as coin_game  # registers "coin_game" with get_any_game
+from lola_games.games.differentiable import DifferentiableGame
+from lola_games.games.matrix import GAMES, MatrixGame
+from lola_games.games.registry import get_any_game, get_game
+from lola_games.values.exact import discounted_values, exact_values
+from lola_games.values.iterated import IteratedGame
 
 __all__ = [
     "GAMES",

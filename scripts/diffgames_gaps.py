@@ -27,15 +27,15 @@ import numpy as np
 import torch
 
 from lola_games.agents import HOLA, LOLA, NaiveLearner
-from lola_games.consistency import hola_consistency
-from lola_games.diffgames import IteratedGame
-from lola_games.reproduce_diffgames import (
+from lola_games.analysis.consistency import hola_consistency
+from lola_games.experiments.diffgames import (
     HIGHER_ORDER_DELTA,
     PAPER_CONSISTENCY,
     PAPER_HIGHER_ORDER,
     group_means,
 )
-from lola_games.train import train
+from lola_games.runner.train import train
+from lola_games.values.iterated import IteratedGame
 
 
 def higher_order_eta(seeds: int, etas: list[float], seed: int) -> None:

@@ -4,7 +4,7 @@
     python scripts/plot_joint_scores.py runs/a --policies --table   # also policies and table
 
 One line per run (mean across seeds, shaded std or 95% CI band), legend from each run's label,
-the game's reference levels drawn. See :mod:`lola_games.plotting`.
+the game's reference levels drawn. See :mod:`lola_games.analysis.plots`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lola_games import plotting
+from lola_games.analysis import plots as plotting
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,8 +30,8 @@ import torch
 
 from lola_games.agents import LOLA, NaiveLearner
 from lola_games.agents.base import Context
-from lola_games.exact import exact_values
-from lola_games.games import get_game
+from lola_games.games.registry import get_game
+from lola_games.values.exact import exact_values
 
 SWAP = [0, 1, 3, 2, 4]  # exchange CD and DC (state order start, CC, CD, DC, DD)
 

@@ -2,12 +2,12 @@
 
     python scripts/reproduce_dice_paper.py [--quick] [--out DIR] [--device cuda] ...
 
-Same as ``lola-games reproduce dice-paper``; see ``--help`` and :mod:`lola_games.reproduce`.
+Same as ``lola-games reproduce dice-paper``; see ``--help`` and :mod:`lola_games.experiments.reproduce`.
 """
 
 import sys
 
-from lola_games.reproduce import main
+from lola_games.experiments.reproduce import main
 
 if __name__ == "__main__":
     sys.exit(main(["dice-paper", *sys.argv[1:]]))

@@ -2,12 +2,12 @@
 
     python scripts/reproduce_lola_dice.py [--quick] [--out DIR] [--device cuda] ...
 
-Same as ``lola-games reproduce lola-dice``; see ``--help`` and :mod:`lola_games.reproduce`.
+Same as ``lola-games reproduce lola-dice``; see ``--help`` and :mod:`lola_games.experiments.reproduce`.
 """
 
 import sys
 
-from lola_games.reproduce import main
+from lola_games.experiments.reproduce import main
 
 if __name__ == "__main__":
     sys.exit(main(["lola-dice", *sys.argv[1:]]))

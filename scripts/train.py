@@ -8,7 +8,7 @@ Example::
 
 import sys
 
-from lola_games.cli import main
+from lola_games.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["train", *sys.argv[1:]]))

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lola_games.games import get_game
+from lola_games.games.registry import get_game
 
 GAMMA, BATCH, LENGTH = 0.96, 128, 150
 LR_IN, LR_OUT, LR_V = 0.3, 0.2, 0.1

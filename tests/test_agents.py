@@ -19,9 +19,9 @@ from lola_games.agents import (
     agent_names,
     make_agent,
 )
-from lola_games.exact import discounted_values, exact_values
-from lola_games.games import get_game
-from lola_games.lookahead import Adam
+from lola_games.functional.lookahead import Adam
+from lola_games.games.registry import get_game
+from lola_games.values.exact import discounted_values, exact_values
 
 GAMMA = 0.9
 DT = torch.float64

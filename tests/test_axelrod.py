@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from lola_games.exact import exact_values
+from lola_games.values.exact import exact_values
 
 axl = pytest.importorskip("axelrod")
 
-from lola_games.axelrod_players import (  # noqa: E402
+from lola_games.interop.axelrod import (  # noqa: E402
     AxelrodStrategy,
     axelrod_game,
     axelrod_player,
@@ -104,7 +104,7 @@ def test_memory_one_strategies_and_refusals():
 
 
 def test_axelrod_strategies_in_a_tournament(tmp_path):
-    from lola_games.tournament import tournament
+    from lola_games.experiments.tournament import tournament
 
     result = tournament("ipd", ["lola", "axl:TitForTat", "axl:GTFT", "axl:Defector"],
                         n_seeds=2, n_updates=2, out=tmp_path, formats=())
@@ -117,7 +117,7 @@ def test_axelrod_strategies_in_a_tournament(tmp_path):
 
 
 def test_exported_learned_policy_plays_in_axelrod():
-    from lola_games.train import train
+    from lola_games.runner.train import train
 
     run = train("ipd", ["lola", "lola"], n_seeds=2, n_updates=5, seed=0)
     player = axelrod_player(run.final_params[0][0])
@@ -128,7 +128,7 @@ def test_exported_learned_policy_plays_in_axelrod():
 
 
 def test_without_axelrod_the_error_names_the_extra(monkeypatch):
-    from lola_games.axelrod_players import require_axelrod
+    from lola_games.interop.axelrod import require_axelrod
 
     monkeypatch.setitem(sys.modules, "axelrod", None)
     with pytest.raises(RuntimeError, match=r"lola-games\[axelrod\]"):

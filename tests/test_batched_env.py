@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from lola_games.envs.batched import BatchedIteratedGame, encode_states, outcome_states
-from lola_games.games import GAMES, MatrixGame
+from lola_games.games.matrix import GAMES, MatrixGame
 
 iterated = pytest.importorskip(
     "lola_games.envs.iterated", reason="the PettingZoo env lola_games.envs.iterated is missing"
 )
-from lola_games.rollout import observation_state  # noqa: E402
+from lola_games.rollouts.memory_one import observation_state  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list(GAMES))

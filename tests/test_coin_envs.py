@@ -20,10 +20,10 @@ from pettingzoo.test import (
     state_test,
 )
 
-from lola_games.coin_game import CoinGame, random_play_rates
 from lola_games.envs import BatchedCoinGame, batched_coin, coin_game_v0
 from lola_games.envs.batched_coin import coin_observations
 from lola_games.envs.coin_game_v0 import CoinGameEnv
+from lola_games.games.coin import CoinGame, random_play_rates
 
 AGENTS = ("player_0", "player_1")
 

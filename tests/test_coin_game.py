@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from lola_games.coin_game import ACTION_NAMES, MOVES, CoinGame
-from lola_games.games import GAMES, OTHER_GAMES, all_game_names, get_any_game, get_game
+from lola_games.games.coin import ACTION_NAMES, MOVES, CoinGame
+from lola_games.games.matrix import GAMES
+from lola_games.games.registry import OTHER_GAMES, all_game_names, get_any_game, get_game
 
 
 def test_defaults_and_attributes():
@@ -124,7 +125,7 @@ def test_observation_cells_channels():
 def test_spec_round_trip_and_action_check():
     import json
 
-    from lola_games.games import game_from_spec
+    from lola_games.games.registry import game_from_spec
 
     g = CoinGame(4, 30)
     spec = json.loads(json.dumps(g.spec()))

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from lola_games import cli
 from lola_games.agents.base import Context, make_agent
 from lola_games.agents.pg import POLA_COIN, LOLADiCE, NaivePG, evaluate_sampled
-from lola_games.agents.sampled_games import build_modules
-from lola_games.coin_game import CoinGame, random_play_rates
-from lola_games.coin_rollout import coin_metrics, sample_coin_rollout
-from lola_games.dice import dice_objective, discounted_returns, normalised_discounted_return
-from lola_games.games import get_game
-from lola_games.policies import (
+from lola_games.cli import main as cli
+from lola_games.experiments.reproduce import reproduce
+from lola_games.games.coin import CoinGame, random_play_rates
+from lola_games.games.registry import get_game
+from lola_games.rollouts.coin import coin_metrics, sample_coin_rollout
+from lola_games.rollouts.games import build_modules
+from lola_games.rollouts.policies import (
     CoinConvGRUPolicy,
     CoinConvValue,
     CoinGRUPolicy,
@@ -27,9 +27,9 @@ from lola_games.policies import (
     rollout_values,
     seed_forward,
 )
-from lola_games.reproduce import reproduce
-from lola_games.runlog import load_run
-from lola_games.train import outcome_shares, summary_line, train
+from lola_games.runner.rundir import load_run
+from lola_games.runner.train import outcome_shares, summary_line, train
+from lola_games.values.dice import dice_objective, discounted_returns, normalised_discounted_return
 
 GAME = CoinGame(3, 150)
 
@@ -306,7 +306,7 @@ def test_cli_bad_input_is_one_line(capsys):
 
 
 def test_summary_outcomes_and_plots_read_the_coin_metrics(tmp_path):
-    from lola_games import plotting
+    from lola_games.analysis import plots as plotting
 
     agent = small(batch_size=8, rollout_len=20)
     run = train(GAME, (agent, agent), n_seeds=3, n_updates=2, seed=0)

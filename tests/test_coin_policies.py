@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from lola_games.coin_game import CoinGame, random_play_rates
-from lola_games.coin_rollout import COIN_METRICS, coin_metrics, sample_coin_rollout
 from lola_games.envs import BatchedCoinGame
-from lola_games.policies import (
+from lola_games.games.coin import CoinGame, random_play_rates
+from lola_games.rollouts.coin import COIN_METRICS, coin_metrics, sample_coin_rollout
+from lola_games.rollouts.policies import (
     CoinConvGRUPolicy,
     CoinConvValue,
     CoinMLPPolicy,

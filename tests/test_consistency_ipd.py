@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from lola_games.agents.hola import hola_directions
-from lola_games.consistency import hola_updates, sample_region, update_consistency
-from lola_games.diffgames import IteratedGame, game_values
+from lola_games.analysis.consistency import hola_updates, sample_region, update_consistency
+from lola_games.values.iterated import IteratedGame, game_values
 
 DT = torch.float64
 OWN_SIDE = [0, 1, 3, 2, 4]  # player 1's logits: the papers' order <-> its own side

@@ -17,7 +17,8 @@ from deep_equal import same
 
 from lola_games.envs import BatchedIteratedGame, CheckedAECWrapper, iterated
 from lola_games.envs.registration import HAS_REGISTRY
-from lola_games.games import GAMES, MatrixGame, get_game
+from lola_games.games.matrix import GAMES, MatrixGame
+from lola_games.games.registry import get_game
 
 # a custom game (not a built-in one, which pickles by name)
 CUSTOM = MatrixGame(

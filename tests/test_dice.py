@@ -11,14 +11,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lola_games.dice import (
+from lola_games.rollouts.policies import TabularPolicy, log_probs, sample_rollout
+from lola_games.values.dice import (
     centre_by_batch_mean,
     dice_objective,
     discounted_returns,
     magic_box,
     normalised_discounted_return,
 )
-from lola_games.policies import TabularPolicy, log_probs, sample_rollout
 
 GAMMA, T, K, B = 0.9, 8, 64, 2048
 Z = 4.5  # tolerance in standard errors (31 comparisons per check)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from lola_games.agents.pg import DICE_PAPER, LOLADiCE, NaivePG
-from lola_games.train import train
+from lola_games.runner.train import train
 
 SEEDS, UPDATES = 16, 200
 NAIVE = {k: v for k, v in DICE_PAPER.items()

@@ -32,8 +32,9 @@ from lola_games.agents.cola import (
     update_functions,
 )
 from lola_games.agents.hola import hola_directions
-from lola_games.diffgames import DifferentiableGame, game_values, param_shapes
-from lola_games.games import get_any_game
+from lola_games.games.differentiable import DifferentiableGame, param_shapes
+from lola_games.games.registry import get_any_game
+from lola_games.values.iterated import game_values
 
 DT = torch.float64
 GAMMA = 0.9

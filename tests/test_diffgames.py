@@ -7,17 +7,13 @@ import pytest
 import torch
 
 from lola_games.agents import SOS, NaiveLearner, TitForTat, make_agent
-from lola_games.cli import main
-from lola_games.diffgames import (
-    DIFF_GAMES,
-    CustomGameRecord,
-    DifferentiableGame,
-    IteratedGame,
-    game_values,
-)
-from lola_games.games import GAMES, get_any_game
-from lola_games.runlog import load_run
-from lola_games.train import train
+from lola_games.cli.main import main
+from lola_games.games.differentiable import DIFF_GAMES, CustomGameRecord, DifferentiableGame
+from lola_games.games.matrix import GAMES
+from lola_games.games.registry import get_any_game
+from lola_games.runner.rundir import load_run
+from lola_games.runner.train import train
+from lola_games.values.iterated import IteratedGame, game_values
 
 DT = torch.float64
 
@@ -242,7 +238,7 @@ def test_cli_trains_a_differentiable_game(tmp_path, capsys):
 
 
 def test_a_tournament_on_a_differentiable_game(tmp_path):
-    from lola_games.tournament import tournament
+    from lola_games.experiments.tournament import tournament
 
     result = tournament("tandem", ["naive", "lola", "sos"], n_seeds=4, n_updates=20,
                         hparams={"lr": 0.1, "eta": 0.1}, out=tmp_path, formats=("png",))

@@ -25,7 +25,8 @@ from lola_games.envs import (
     stag_hunt_v0,
 )
 from lola_games.envs import iterated as iterated_mod
-from lola_games.games import GAMES, MatrixGame, get_game
+from lola_games.games.matrix import GAMES, MatrixGame
+from lola_games.games.registry import get_game
 
 MODULES = {"ipd": ipd_v0, "imp": imp_v0, "stag_hunt": stag_hunt_v0, "chicken": chicken_v0}
 AGENTS = ("player_0", "player_1")

@@ -3,8 +3,9 @@ import itertools
 import pytest
 import torch
 
-from lola_games.exact import discounted_values, discounted_visits, exact_values
-from lola_games.games import MatrixGame, get_game
+from lola_games.games.matrix import MatrixGame
+from lola_games.games.registry import get_game
+from lola_games.values.exact import discounted_values, discounted_visits, exact_values
 
 BIG = 30.0  # sigmoid(30) = 1 - 1e-13: deterministic for all practical purposes
 C = torch.full((5,), BIG, dtype=torch.float64)

@@ -1,4 +1,4 @@
-"""The exact values of lola_games.exact agree with play in the PettingZoo envs.
+"""The exact values of lola_games.values.exact agree with play in the PettingZoo envs.
 
 Two Monte Carlo estimators of the per-step value ``(1 - gamma) * sum_t gamma^t E[r_t]``:
 
@@ -17,9 +17,10 @@ import pytest
 import torch
 
 from lola_games.envs import iterated
-from lola_games.exact import exact_values
-from lola_games.games import GAMES, MatrixGame, get_game
-from lola_games.rollout import action_0_probs, observation_state, play_memory_one
+from lola_games.games.matrix import GAMES, MatrixGame
+from lola_games.games.registry import get_game
+from lola_games.rollouts.memory_one import action_0_probs, observation_state, play_memory_one
+from lola_games.values.exact import exact_values
 
 GAMMA = 0.8
 PAIRS_PER_GAME = 3

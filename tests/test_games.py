@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from lola_games.games import GAMES, MatrixGame, game_names, get_game
+from lola_games.games.matrix import GAMES, MatrixGame
+from lola_games.games.registry import game_names, get_game
 
 
 def test_builtin_games_by_name():

@@ -18,10 +18,11 @@ from lola_games.agents.cola import (
     train_update_functions,
     update_functions,
 )
-from lola_games.consistency import hola_consistency, network_consistency
-from lola_games.diffgames import DifferentiableGame, game_values
-from lola_games.games import get_any_game
-from lola_games.train import train
+from lola_games.analysis.consistency import hola_consistency, network_consistency
+from lola_games.games.differentiable import DifferentiableGame
+from lola_games.games.registry import get_any_game
+from lola_games.runner.train import train
+from lola_games.values.iterated import game_values
 
 DT = torch.float64
 

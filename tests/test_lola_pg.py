@@ -27,10 +27,10 @@ from lola_games.agents.lola_pg import (
     first_order_terms,
     second_order_surrogate,
 )
-from lola_games.dice import dice_objective, discounted_returns
-from lola_games.games import get_game
-from lola_games.policies import TabularPolicy, log_probs, sample_rollout
-from lola_games.train import train
+from lola_games.games.registry import get_game
+from lola_games.rollouts.policies import TabularPolicy, log_probs, sample_rollout
+from lola_games.runner.train import train
+from lola_games.values.dice import dice_objective, discounted_returns
 
 S, B, T, GAMMA = 3, 32, 12, 0.9
 POLICY = TabularPolicy()

@@ -1,4 +1,4 @@
-"""Tests for lola_games.lookahead: gradients through another model's optimizer steps."""
+"""Tests for lola_games.functional.lookahead: gradients through another model's optimizer steps."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from lola_games.exact import exact_values
-from lola_games.lookahead import (
+from lola_games.functional.lookahead import (
     SGD,
     Adam,
     AdamState,
@@ -23,6 +22,7 @@ from lola_games.lookahead import (
     params_of,
     unroll,
 )
+from lola_games.values.exact import exact_values
 
 DT = torch.float64
 GAMMA = 0.9

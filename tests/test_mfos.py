@@ -7,15 +7,15 @@ import torch
 
 from lola_games.agents import MFOS, NaiveLearner
 from lola_games.agents.base import Context
-from lola_games.exact import exact_values
-from lola_games.mfos import (
+from lola_games.agents.mfos.meta import (
     MFOSConfig,
     act,
     load_meta_training,
     meta_train,
     mfos_chicken,
 )
-from lola_games.train import train
+from lola_games.runner.train import train
+from lola_games.values.exact import exact_values
 
 TINY = MFOSConfig(batch_size=4, meta_episodes=2, inner_steps=4, hidden_size=8)
 
@@ -110,7 +110,7 @@ def test_bad_config(field, value):
 
 
 def test_reproduce_mfos_smoke_through_the_cli(tmp_path, capsys):
-    from lola_games import cli
+    from lola_games.cli import main as cli
 
     code = cli.main(["reproduce", "mfos", "--smoke", "--out", str(tmp_path), "--formats", "png",
                      "--no-progress"])
@@ -132,7 +132,7 @@ def test_reproduce_mfos_smoke_through_the_cli(tmp_path, capsys):
 
 
 def test_meta_train_and_play_through_the_cli(tmp_path, capsys):
-    from lola_games import cli
+    from lola_games.cli import main as cli
 
     out = str(tmp_path / "m")
     assert cli.main(["meta-train", "--game", "chicken_mfos", "--opponent", "naive", "--seeds",

@@ -7,9 +7,9 @@ import torch
 
 from lola_games.agents import make_agent
 from lola_games.agents.online import Round, play_episode
-from lola_games.games import get_game
-from lola_games.runlog import load_final_params
-from lola_games.train import train
+from lola_games.games.registry import get_game
+from lola_games.runner.rundir import load_final_params
+from lola_games.runner.train import train
 
 ONLINE = ("nl-q", "jal-q", "phc", "wolf-phc")
 
@@ -197,7 +197,7 @@ def test_bad_hyper_parameters(kwargs, message):
 
 
 def test_three_action_game_is_refused():
-    from lola_games.games import MatrixGame
+    from lola_games.games.matrix import MatrixGame
 
     rps = MatrixGame("rps", ("R", "P", "S"),
                      np.stack([np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]])] * 2))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lola_games.agents import make_agent
-from lola_games.train import outcome_shares, train
+from lola_games.runner.train import outcome_shares, train
 
 
 def learner(name, alpha):

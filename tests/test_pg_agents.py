@@ -16,9 +16,8 @@ from lola_games.agents.pg import (
     evaluate_sampled,
     sampled_metrics,
 )
-from lola_games.exact import discounted_values
-from lola_games.games import get_game
-from lola_games.policies import (
+from lola_games.games.registry import get_game
+from lola_games.rollouts.policies import (
     GRUPolicy,
     MLPPolicy,
     TabularPolicy,
@@ -28,7 +27,8 @@ from lola_games.policies import (
     sample_rollout,
     seed_forward,
 )
-from lola_games.train import train
+from lola_games.runner.train import train
+from lola_games.values.exact import discounted_values
 
 
 class LoopedTabular(nn.Module):
@@ -336,7 +336,7 @@ def test_runner_resume_gives_the_same_numbers(tmp_path):
 
 def test_tabular_chain_branches_agree():
     """The small-batch (bulk successor maps) and large-batch samplers draw the same play."""
-    from lola_games.policies import SMALL_CHAIN, _tabular_chain
+    from lola_games.rollouts.policies import SMALL_CHAIN, _tabular_chain
 
     g = gen(9)
     p0, p1, u = torch.rand(2, 5, generator=g), torch.rand(2, 5, generator=g), torch.rand(
@@ -351,7 +351,7 @@ def test_tabular_chain_branches_agree():
 def test_cli_options_of_the_sampled_learners(tmp_path, capsys):
     import json
 
-    from lola_games import cli
+    from lola_games.cli import main as cli
 
     out = tmp_path / "run"
     code = cli.main(["train", "--agents", "lola-dice", "lola-pg", "--seeds", "2", "--updates",

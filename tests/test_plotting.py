@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from lola_games import plotting
 from lola_games.agents import memory_one_metrics
-from lola_games.games import get_game
-from lola_games.runlog import RunDirectory, load_run
-from lola_games.train import train
+from lola_games.analysis import plots as plotting
+from lola_games.games.registry import get_game
+from lola_games.runner.rundir import RunDirectory, load_run
+from lola_games.runner.train import train
 
 
 @pytest.fixture(scope="module")

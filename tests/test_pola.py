@@ -6,13 +6,13 @@ import torch
 
 from lola_games.agents import POLA, NaiveLearner, make_agent
 from lola_games.agents.base import Context
-from lola_games.exact import discounted_values
-from lola_games.lookahead import SGD
-from lola_games.paper_games import contribution_ipd
-from lola_games.parameterisations import MLP, Tabular
-from lola_games.proximal import memory_one_kl, params_l2, proximal_loss, solve
-from lola_games.runlog import load_run
-from lola_games.train import train
+from lola_games.functional.lookahead import SGD
+from lola_games.functional.parameterisations import MLP, Tabular
+from lola_games.functional.proximal import memory_one_kl, params_l2, proximal_loss, solve
+from lola_games.games.paper import contribution_ipd
+from lola_games.runner.rundir import load_run
+from lola_games.runner.train import train
+from lola_games.values.exact import discounted_values
 
 STATES = ("start", "CC", "CD", "DC", "DD")
 
@@ -157,7 +157,7 @@ def test_bad_params_and_impossible_combinations():
 
 
 def test_reproduce_pola_exact_smoke(tmp_path):
-    from lola_games.reproduce import reproduce
+    from lola_games.experiments.reproduce import reproduce
 
     result = reproduce("pola-exact", tmp_path, size="smoke", formats=("png",))
     summary = (tmp_path / "summary.md").read_text().splitlines()

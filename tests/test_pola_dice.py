@@ -21,11 +21,11 @@ from lola_games.agents.pola_dice import (
     evaluate_pola,
     rollout_kl,
 )
-from lola_games.coin_game import CoinGame
-from lola_games.coin_rollout import sample_coin_rollout
-from lola_games.games import get_game
-from lola_games.paper_games import contribution_ipd
-from lola_games.policies import (
+from lola_games.games.coin import CoinGame
+from lola_games.games.paper import contribution_ipd
+from lola_games.games.registry import get_game
+from lola_games.rollouts.coin import sample_coin_rollout
+from lola_games.rollouts.policies import (
     CoinGRUPolicy,
     MLPPolicy,
     TabularPolicy,
@@ -33,7 +33,7 @@ from lola_games.policies import (
     sample_rollout,
     seed_forward,
 )
-from lola_games.train import train
+from lola_games.runner.train import train
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -82,7 +82,7 @@ def test_inner_proximal_solve_gradient_against_finite_differences():
     player's loss is its exact value (tabular policies) and the KL terms are measured on
     fixed rollouts: the objective is then a smooth function of the parameters, computed by
     the agent's own inner solve, KL terms and outer objective."""
-    from lola_games.exact import discounted_values
+    from lola_games.values.exact import discounted_values
 
     agent = POLADiCE(batch_size=6, rollout_len=8, inner_steps=3, lr_in=0.7, beta_in=2.0,
                      beta_out=3.0, baseline="none")
@@ -202,7 +202,7 @@ def test_learning_on_the_pola_codes_ipd():
 
 def test_evaluator_scores_against_fixed_strategies():
     """``vs_alld``/``vs_allc``/``vs_tft`` against exact values of the same policies."""
-    from lola_games.exact import exact_values
+    from lola_games.values.exact import exact_values
 
     game = contribution_ipd(1.33)
     agent = POLADiCE(batch_size=400, rollout_len=50)
@@ -219,7 +219,7 @@ def test_evaluator_scores_against_fixed_strategies():
 
 
 def test_bad_options_and_impossible_combinations(tmp_path, capsys):
-    from lola_games.cli import main
+    from lola_games.cli.main import main
     for kwargs, match in (({"inner_steps": 0}, "inner_steps"), ({"outer_steps": 1.5},
                           "outer_steps"), ({"beta_out": -1.0}, "beta_out"),
                           ({"beta_in": float("nan")}, "beta_in"), ({"om_batches": 0},
@@ -239,7 +239,7 @@ def test_bad_options_and_impossible_combinations(tmp_path, capsys):
 
 
 def test_runner_resume_and_cli(tmp_path, capsys):
-    from lola_games.cli import main
+    from lola_games.cli.main import main
 
     agent = POLAOM(batch_size=8, rollout_len=6, outer_steps=2, om_batches=2)
     full = train("ipd", (agent, agent), n_seeds=2, n_updates=3, seed=0, out_dir=tmp_path / "a")
@@ -269,7 +269,7 @@ def test_cuda_update():
 
 
 def test_reproduce_pola_dice_smoke(tmp_path):
-    from lola_games.reproduce import reproduce
+    from lola_games.experiments.reproduce import reproduce
 
     result = reproduce("pola-dice", tmp_path, size="smoke", formats=("png",))
     assert set(result.runs) == {"pola_dice", "pola_om", "lola_dice"}
@@ -408,7 +408,7 @@ def test_coin_game_bad_input():
 def test_coin_game_from_the_cli(tmp_path, capsys):
     import json
 
-    from lola_games.cli import main
+    from lola_games.cli.main import main
 
     code = main(["train", "--game", "coin_game", "--agents", "pola-dice", "pola-om", "--policy",
                  "coin-gru", "--hidden-size", "8", "--batch-size", "8", "--rollout-len", "10",

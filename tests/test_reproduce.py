@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lola_games import cli
-from lola_games.reproduce import EXPERIMENTS, reproduce
+from lola_games.cli import main as cli
+from lola_games.experiments.reproduce import EXPERIMENTS, reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
 

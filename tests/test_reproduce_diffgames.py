@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from lola_games.reproduce import EXPERIMENTS, reproduce
-from lola_games.reproduce_diffgames import PAPER_CONSISTENCY
+from lola_games.experiments.diffgames import PAPER_CONSISTENCY
+from lola_games.experiments.reproduce import EXPERIMENTS, reproduce
 
 
 def test_experiments_are_registered():
@@ -72,7 +72,7 @@ def test_lola_higher_order_smoke(tmp_path):
 
 
 def test_spread_of_sample_means():
-    from lola_games.reproduce_diffgames import group_means, sample_mean_spread
+    from lola_games.experiments.diffgames import group_means, sample_mean_spread
 
     c = torch.arange(10.0).repeat_interleave(100)  # ten groups of 100 with means 0, ..., 9
     assert sample_mean_spread(c) == pytest.approx([0.9, 8.1])

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import torch
 
-import lola_games.train as train_module
+import lola_games.runner.train as train_module
 from lola_games.agents import LOLA, LOLADiCE, NaiveLearner, NaivePG, make_agent
-from lola_games.cli import main
-from lola_games.reproduce import reproduce
-from lola_games.runlog import RunDirectoryError, load_final_params, load_run
-from lola_games.train import Interrupted, train
+from lola_games.cli.main import main
+from lola_games.experiments.reproduce import reproduce
+from lola_games.runner.rundir import RunDirectoryError, load_final_params, load_run
+from lola_games.runner.train import Interrupted, train
 
 
 def exact(out=None, **kw):
@@ -397,7 +397,7 @@ def test_resume_reads_metrics_once_and_streams(tmp_path, monkeypatch):
     agents = [NaiveLearner(), NaiveLearner()]
     exact(out, agents=agents, n_seeds=64, n_updates=300, checkpoint_every=300)
     size = (out / "metrics.csv").stat().st_size
-    import lola_games.runlog as runlog
+    import lola_games.runner.rundir as runlog
 
     scans = []
     real = runlog._scan_metrics

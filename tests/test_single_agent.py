@@ -24,11 +24,12 @@ from lola_games.agents import (
     NaiveLearner,
     TitForTat,
 )
-from lola_games.envs import SingleAgentEnv, ipd_v0, iterated, single_agent
+from lola_games.envs import ipd_v0, iterated
 from lola_games.envs.registration import SINGLE_AGENT_ID
-from lola_games.envs.single_agent_view import learner_model_logits
-from lola_games.games import MatrixGame, get_game
-from lola_games.rollout import observation_state
+from lola_games.games.matrix import MatrixGame
+from lola_games.games.registry import get_game
+from lola_games.interop.single_agent import SingleAgentEnv, learner_model_logits, single_agent
+from lola_games.rollouts.memory_one import observation_state
 
 TFT_PROBS = [1.0, 1.0, 0.0, 1.0, 0.0]
 

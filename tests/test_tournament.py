@@ -9,12 +9,18 @@ import pytest
 import torch
 
 from lola_games.agents import make_agent
-from lola_games.cli import main
-from lola_games.exact import exact_values
-from lola_games.grid import InProcess, LocalProcesses, RayCluster, make_backend, run_grid
-from lola_games.runlog import RUN_FILES, load_final_params
-from lola_games.sweep import parse_grid, sweep
-from lola_games.tournament import PRESETS, entrants, pairings, tournament, tournament_tasks
+from lola_games.cli.main import main
+from lola_games.experiments.sweep import parse_grid, sweep
+from lola_games.experiments.tournament import (
+    PRESETS,
+    entrants,
+    pairings,
+    tournament,
+    tournament_tasks,
+)
+from lola_games.runner.grid import InProcess, LocalProcesses, RayCluster, make_backend, run_grid
+from lola_games.runner.rundir import RUN_FILES, load_final_params
+from lola_games.values.exact import exact_values
 
 FIXED = ("tft", "alld", "allc")
 
@@ -59,7 +65,7 @@ def test_a_finished_pairing_is_not_rerun_and_an_interrupted_one_resumes(tmp_path
     kwargs = dict(n_seeds=3, n_updates=6, formats=(), hparams={"rollout_len": 10})
     whole = tournament("ipd", agents, out=tmp_path / "whole", **kwargs)
 
-    import lola_games.train as train_module
+    import lola_games.runner.train as train_module
 
     real = train_module._update_all
     calls = {"n": 0}
@@ -102,7 +108,7 @@ def test_bad_entrants_write_nothing(tmp_path, agents, message):
 
 def test_agents_that_cannot_play_or_meet_write_nothing(tmp_path):
     from lola_games.agents import NaivePG
-    from lola_games.games import MatrixGame
+    from lola_games.games.matrix import MatrixGame
 
     rps = MatrixGame("rps", ("R", "P", "S"),
                      np.stack([np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]])] * 2))
@@ -156,7 +162,7 @@ def test_ray_writes_the_same_run_directories(tmp_path):
         run_grid(_grid_tasks(tmp_path / "b"), backend)
         # an interrupted run travels to the worker and is resumed there
         resumed = _grid_tasks(tmp_path / "c")[1]
-        from lola_games.train import train
+        from lola_games.runner.train import train
 
         kw = dict(resumed.train_kwargs, n_updates=1)
         train("ipd", list(resumed.agents), out_dir=resumed.out_dir, **kw)
@@ -245,7 +251,7 @@ def test_paper_presets_hold_the_published_settings():
 
 
 def test_reproduce_runs_through_a_backend(tmp_path):
-    from lola_games.reproduce import reproduce
+    from lola_games.experiments.reproduce import reproduce
 
     reproduce("lola-exact", tmp_path / "a", size="smoke", formats=())
     reproduce("lola-exact", tmp_path / "b", size="smoke", formats=(),

@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from lola_games.agents import LOLA, NaiveLearner, TitForTat, make_agent
-from lola_games.cli import main
-from lola_games.exact import exact_values
-from lola_games.runlog import RunDirectory, load_run, metric_columns
-from lola_games.train import outcome_shares, resolve_device, summary_line, train
+from lola_games.cli.main import main
+from lola_games.core.device import resolve_device
+from lola_games.runner.rundir import RunDirectory, load_run, metric_columns
+from lola_games.runner.train import outcome_shares, summary_line, train
+from lola_games.values.exact import exact_values
 
 
 def small(**kw):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lola_games.dice import dice_objective, discounted_returns
+from lola_games.values.dice import dice_objective, discounted_returns
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "unofficial_port_lola_dice.py"
 

@@ -38,7 +38,7 @@ from lola_games.agents.fixed import (
 from lola_games.agents.hola import HOLA
 from lola_games.agents.lola import LOLA, LookaheadLOLA
 from lola_games.agents.lola_pg import LOLAPG
-from lola_games.agents.mfos_agent import MFOS
+from lola_games.agents.mfos.agent import MFOS
 from lola_games.agents.naive import GradientAgent, NaiveLearner
 from lola_games.agents.online import (
     JointActionLearner,

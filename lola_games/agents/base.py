@@ -5,11 +5,11 @@ agent object serves a whole batch of ``S`` independent runs:
 
 * ``params`` -- a tensor, or a dict of tensors, each with a leading seed dimension ``[S, ...]``.
   Exact agents use memory-one logits ``[S, 5]`` (start, CC, CD, DC, DD from the agent's own
-  side; ``sigmoid(logit)`` = P(action 0), see :mod:`lola_games.exact`) in a matrix game, and
-  the game's own parameters in a differentiable game (:mod:`lola_games.diffgames`).
+  side; ``sigmoid(logit)`` = P(action 0), see :mod:`lola_games.values.exact`) in a matrix game, and
+  the game's own parameters in a differentiable game (:mod:`lola_games.games.differentiable`).
 * ``state`` -- whatever the agent keeps between updates (optimizer moments, ...): tensors,
   numbers, strings and lists/tuples/dicts of them (``NamedTuple`` classes registered with
-  :func:`lola_games.runlog.register_state_type`); the runner checkpoints it.
+  :func:`lola_games.runner.rundir.register_state_type`); the runner checkpoints it.
 
 An agent implements::
 
@@ -44,17 +44,21 @@ Agents are made by name through the registry (:func:`make_agent`), which the CLI
 from __future__ import annotations
 
 import inspect
-import numbers
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from lola_games.diffgames import game_values, matrix_game_of
-from lola_games.exact import N_STATES, discounted_values, exact_values
-from lola_games.games import MatrixGame
+from lola_games.core.checks import check_positive_int
+from lola_games.core.registry import Registry
+from lola_games.core.tensors import Params
+from lola_games.games.differentiable import matrix_game_of
+from lola_games.games.matrix import MatrixGame
+from lola_games.values.evaluate import Metrics, exact_evaluate, memory_one_metrics
+from lola_games.values.exact import N_STATES, discounted_values
+from lola_games.values.iterated import game_values
 
 __all__ = [
     "Params",
@@ -72,10 +76,10 @@ __all__ = [
     "make_agent",
     "agent_names",
     "AGENTS",
+    "AgentSettings",
+    "accepted_hparams",
 ]
 
-Params = Tensor | dict[str, Tensor]
-"""Per-seed parameters: a tensor or a dict of tensors, each ``[S, ...]``."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class Context:
     """What an update may use besides the two players' parameters.
 
     Attributes:
-        game: the game (a :class:`~lola_games.games.MatrixGame` or another kind).
+        game: the game (a :class:`~lola_games.games.matrix.MatrixGame` or another kind).
         gamma: discount in ``[0, 1)``.
         player: index of the agent being updated; its params are from its own side.
         generator: the run's ``torch.Generator`` (on ``device``), for agents that sample.
@@ -120,8 +124,39 @@ def player_values(ctx: Context, own: Tensor, other: Tensor) -> tuple[Tensor, Ten
 def joint_values(ctx: Context, params: Sequence[Tensor]) -> list[Tensor]:
     """Every player's value ``[S]`` from all players' params in player order: the one way
     exact learners see a game (memory-one values of a matrix game, unnormalised; or a
-    differentiable game's ``values``, see :func:`lola_games.diffgames.game_values`)."""
+    differentiable game's ``values``, see :func:`lola_games.games.differentiable.game_values`)."""
     return game_values(ctx.game, params, ctx.gamma)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """An agent's hyper-parameters: a frozen dataclass, validated when it is made.
+
+    Each agent family has one (``LOLASettings(GradientSettings)``: settings inherit as the
+    agents do); a subclass adds fields with defaults and checks them in ``__post_init__``
+    (calling ``super().__post_init__()``; normalised values are stored with
+    ``object.__setattr__``). Published settings are named instances
+    (:mod:`lola_games.experiments.published`).
+    """
+
+    def __post_init__(self) -> None:
+        """Check every field; raise ``ValueError`` or ``TypeError`` naming the bad one."""
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The hyper-parameters these settings take, in field order."""
+        return tuple(f.name for f in fields(cls))
+
+    def hparams(self) -> dict[str, Any]:
+        """The settings as plain JSON values, for ``config.json`` (a module as its class
+        name)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, torch.nn.Module):
+        return type(value).__name__
+    return value
 
 
 class Agent:
@@ -138,6 +173,47 @@ class Agent:
     reads_opponent_logits: ClassVar[bool] = False
     """Whether :meth:`update` learns from the opponent's memory-one logits (exact learners);
     such an agent needs opponents with a memory-one policy (:func:`check_agents`)."""
+    Settings: ClassVar[type[AgentSettings] | None] = None
+    """The agent's settings dataclass; ``None`` for an agent with a constructor of its own."""
+    settings: AgentSettings
+
+    def __init__(self, settings: AgentSettings | None = None, /, **hparams: Any) -> None:
+        """Make the agent from its settings, or from keyword arguments (``LOLA(lr=0.5)``)
+        checked by its :attr:`Settings`; then :meth:`setup` derives what it needs.
+
+        Raises:
+            TypeError: an unknown keyword, or settings of another agent's type.
+            ValueError: a bad value (the message names it).
+        """
+        cls = type(self)
+        if cls.Settings is None:
+            if settings is not None or hparams:
+                raise TypeError(f"{cls.__name__} takes no settings")
+        elif settings is None:
+            unknown = sorted(set(hparams) - set(cls.Settings.names()))
+            if unknown:
+                raise TypeError(f"{cls.__name__} takes no hyper-parameter "
+                                f"{', '.join(map(repr, unknown))}; it takes: "
+                                f"{', '.join(sorted(cls.Settings.names())) or 'none'}")
+            self.settings = cls.Settings(**hparams)
+        elif hparams:
+            raise TypeError(f"{cls.__name__}: give settings or keyword arguments, not both")
+        elif not isinstance(settings, cls.Settings):
+            raise TypeError(f"{cls.__name__} takes {cls.Settings.__name__}, got "
+                            f"{type(settings).__name__}")
+        else:
+            self.settings = settings
+        self.setup()
+
+    def setup(self) -> None:
+        """Derive what the agent needs from its settings (default: nothing)."""
+
+    def __getattr__(self, name: str) -> Any:
+        # hyper-parameters read as attributes: self.lr is self.settings.lr
+        settings = self.__dict__.get("settings")
+        if settings is not None and name in settings.names():
+            return getattr(settings, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def init_params(
         self,
@@ -154,7 +230,7 @@ class Agent:
         ``game`` and ``player`` tell agents whose parameter shapes depend on the game which
         one they play (the runner passes both); memory-one logits do not need them.
         """
-        _check_count("n_seeds", n_seeds)
+        check_positive_int("n_seeds", n_seeds)
         return torch.randn(n_seeds, N_STATES, generator=generator, device=device, dtype=dtype)
 
     def check_game(self, game: Any) -> None:
@@ -188,20 +264,19 @@ class Agent:
         return torch.sigmoid(self.logits(params))
 
     def hparams(self) -> dict[str, Any]:
-        """Hyper-parameters as plain JSON values (the constructor's arguments)."""
-        out = {}
-        for key in inspect.signature(type(self).__init__).parameters:
-            if key != "self" and hasattr(self, key):
-                out[key] = getattr(self, key)
-        return out
+        """Hyper-parameters as plain JSON values: the settings' (:meth:`AgentSettings.hparams`)
+        or, for an agent with a constructor of its own, its arguments kept as attributes."""
+        settings = self.__dict__.get("settings")
+        if settings is not None:
+            return settings.hparams()
+        return {key: getattr(self, key) for key in accepted_hparams(type(self))
+                if hasattr(self, key)}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hparams().items())
         return f"{type(self).__name__}({args})"
 
 
-Metrics = dict[str, Tensor]
-"""Named metrics of one evaluation: name -> ``[P, S]`` (player, seed); ``"value"`` always."""
 
 Evaluator = Callable[[Any, tuple[Agent, ...], tuple[Params, ...], float,
                       torch.Generator | None], Metrics]
@@ -210,27 +285,6 @@ Evaluator = Callable[[Any, tuple[Agent, ...], tuple[Params, ...], float,
 ``generator`` is an evaluation generator that the runner seeds from the run's seed and the
 update, separate from the training generator: evaluating (or not) never changes training.
 """
-
-
-def memory_one_metrics(game: MatrixGame, probs: Tensor) -> Metrics:
-    """``p_<state>`` metrics ``[P, S]`` from P(action 0) ``probs [P, S, n_states]``."""
-    return {f"p_{state}": probs[..., k] for k, state in enumerate(game.state_names)}
-
-
-@torch.no_grad()
-def exact_evaluate(
-    game: MatrixGame,
-    agents: tuple[Agent, ...],
-    params: tuple[Params, ...],
-    gamma: float,
-    generator: torch.Generator | None = None,
-) -> Metrics:
-    """Exact per-step values (:func:`lola_games.exact.exact_values`) of memory-one agents,
-    and their P(action 0) per state: ``{"value", "p_start", "p_CC", ...}``, each ``[2, S]``."""
-    logits = [agents[i].logits(params[i]) for i in range(2)]
-    v0, v1 = exact_values(game, logits[0], logits[1], gamma)
-    return {"value": torch.stack([v0, v1]),
-            **memory_one_metrics(game, torch.sigmoid(torch.stack(logits)))}
 
 
 def evaluator_for(game: Any, agents: tuple[Agent, ...]) -> Evaluator:
@@ -280,25 +334,66 @@ def check_agents(game: Any, agents: tuple[Agent, ...]) -> None:
 
 # -- registry -------------------------------------------------------------------------------
 
-AGENTS: dict[str, type[Agent]] = {}
-"""Agent classes by registry name."""
+AGENTS: Registry[type[Agent]] = Registry("agent", group="lola_games.agents")
+"""Agent classes by registry name, loaded on first use; installed packages add theirs through
+the entry-point group ``lola_games.agents``."""
+
+for _name, _entry in (
+    ("naive", "lola_games.agents.naive:NaiveLearner"),
+    ("cgd", "lola_games.agents.cgd:CGD"),
+    ("cola", "lola_games.agents.cola:COLA"),
+    ("cola-short", "lola_games.agents.cola:COLAShort"),
+    ("eg", "lola_games.agents.extragradient:EG"),
+    ("tft", "lola_games.agents.fixed:TitForTat"),
+    ("allc", "lola_games.agents.fixed:AlwaysCooperate"),
+    ("alld", "lola_games.agents.fixed:AlwaysDefect"),
+    ("random", "lola_games.agents.fixed:RandomAgent"),
+    ("hola", "lola_games.agents.hola:HOLA"),
+    ("lola", "lola_games.agents.lola:LOLA"),
+    ("lookahead-lola", "lola_games.agents.lola:LookaheadLOLA"),
+    ("lola-dice", "lola_games.agents.pg:LOLADiCE"),
+    ("naive-pg", "lola_games.agents.pg:NaivePG"),
+    ("lola-pg", "lola_games.agents.lola_pg:LOLAPG"),
+    ("mfos", "lola_games.agents.mfos.agent:MFOS"),
+    ("nl-q", "lola_games.agents.online:NaiveQLearner"),
+    ("jal-q", "lola_games.agents.online:JointActionLearner"),
+    ("phc", "lola_games.agents.online:PolicyHillClimbing"),
+    ("wolf-phc", "lola_games.agents.online:WoLFPolicyHillClimbing"),
+    ("lola-om", "lola_games.agents.opponent_model:LOLAOM"),
+    ("pola", "lola_games.agents.pola:POLA"),
+    ("pola-dice", "lola_games.agents.pola_dice:POLADiCE"),
+    ("pola-om", "lola_games.agents.pola_dice:POLAOM"),
+    ("co", "lola_games.agents.sga:CO"),
+    ("sga", "lola_games.agents.sga:SGA"),
+    ("la", "lola_games.agents.sos:LookAhead"),
+    ("sos", "lola_games.agents.sos:SOS"),
+    ("axelrod", "lola_games.interop.axelrod:AxelrodStrategy"),
+):
+    AGENTS.register(_name, _entry)
 
 
 def register_agent(name: str) -> Callable[[type[Agent]], type[Agent]]:
-    """Class decorator: make an agent class available to :func:`make_agent` as ``name``."""
+    """Class decorator: make an agent class available to :func:`make_agent` as ``name``.
 
-    def decorate(cls: type[Agent]) -> type[Agent]:
-        if name in AGENTS and AGENTS[name] is not cls:
-            raise ValueError(f"agent name {name!r} is already registered to {AGENTS[name]}")
-        AGENTS[name] = cls
-        return cls
-
-    return decorate
+    Raises:
+        ValueError: ``name`` is registered to another class.
+    """
+    return AGENTS.decorator(name)
 
 
 def agent_names() -> tuple[str, ...]:
     """Registered agent names."""
-    return tuple(AGENTS)
+    return AGENTS.names()
+
+
+def accepted_hparams(cls: type[Agent]) -> tuple[str, ...]:
+    """The hyper-parameters an agent class takes: its settings' fields, or the arguments of
+    its own constructor (in order)."""
+    if cls.Settings is not None:
+        return cls.Settings.names()
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(k for k, p in inspect.signature(cls.__init__).parameters.items()
+                 if k != "self" and p.kind in kinds)
 
 
 def make_agent(name: str, /, *, ignore_unknown: bool = False, **hparams: Any) -> Agent:
@@ -313,12 +408,9 @@ def make_agent(name: str, /, *, ignore_unknown: bool = False, **hparams: Any) ->
     Raises:
         ValueError: unknown agent name or (unless ``ignore_unknown``) unknown hyper-parameter.
     """
-    try:
-        cls = AGENTS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown agent {name!r}; known agents: {', '.join(AGENTS)}") from None
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    unknown = sorted(set(hparams) - accepted)
+    cls = AGENTS.load(name)
+    accepted = accepted_hparams(cls)
+    unknown = sorted(set(hparams) - set(accepted))
     if unknown and not ignore_unknown:
         raise ValueError(
             f"agent {name!r} takes no hyper-parameter {', '.join(map(repr, unknown))}; "
@@ -326,7 +418,3 @@ def make_agent(name: str, /, *, ignore_unknown: bool = False, **hparams: Any) ->
         )
     return cls(**{k: v for k, v in hparams.items() if k in accepted})
 
-
-def _check_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Context, register_agent
+from lola_games.agents.base import Context
 from lola_games.agents.joint import flat, joint_leaves, simultaneous_gradient, unflat
 from lola_games.agents.naive import GradientAgent, check_rate
 
@@ -39,7 +39,6 @@ def off_diagonal_hessian(xi: list[Tensor], theta: list[Tensor]) -> Tensor:
     return torch.stack(rows, dim=1)
 
 
-@register_agent("cgd")
 class CGD(GradientAgent):
     """CGD: step along ``-[(I + eta H_o)^{-1} xi]_i`` (module docstring).
 

@@ -48,10 +48,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Context, joint_values, register_agent
+from lola_games.agents.base import Context, joint_values
 from lola_games.agents.joint import others_of
 from lola_games.agents.naive import GradientAgent, check_rate, opponent_logits
-from lola_games.diffgames import matrix_game_of, param_shapes
+from lola_games.games.differentiable import matrix_game_of, param_shapes
 
 __all__ = [
     "COLA",
@@ -251,7 +251,6 @@ def load_update_functions(path: str | os.PathLike, net: str, shapes: Sequence[Se
     return nets
 
 
-@register_agent("cola")
 class COLA(GradientAgent):
     """COLA (COLA-long): play ``h_i(theta)`` of consistent update functions trained before the
     first step (module docstring). ``None`` takes the official notebook's value for the game's
@@ -363,7 +362,6 @@ class COLA(GradientAgent):
         return new, {**state, "opt": opt_state}
 
 
-@register_agent("cola-short")
 class COLAShort(COLA):
     """COLA-short: :class:`COLA` with 1% of the training steps by default (module docstring)."""
 

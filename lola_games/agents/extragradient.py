@@ -15,14 +15,13 @@ from typing import Any
 
 from torch import Tensor
 
-from lola_games.agents.base import Context, register_agent
+from lola_games.agents.base import Context
 from lola_games.agents.joint import joint_leaves, simultaneous_gradient
 from lola_games.agents.naive import GradientAgent, check_rate
 
 __all__ = ["EG"]
 
 
-@register_agent("eg")
 class EG(GradientAgent):
     """Extragradient: step along ``-xi_i(theta - eta xi(theta))`` (module docstring).
 

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Agent, Context, _check_count, register_agent
-from lola_games.exact import N_STATES
+from lola_games.agents.base import Agent, Context
+from lola_games.core.checks import check_positive_int
+from lola_games.values.exact import N_STATES
 
 __all__ = [
     "FixedAgent",
@@ -88,7 +89,7 @@ class FixedAgent(Agent):
         player: int = 0,
     ) -> Tensor:
         """The fixed logits repeated for ``n_seeds`` seeds ``[S, 5]`` (draws no randomness)."""
-        _check_count("n_seeds", n_seeds)
+        check_positive_int("n_seeds", n_seeds)
         return torch.tensor(self.logits_, device=device, dtype=dtype).expand(n_seeds, 5).clone()
 
     def update(self, own: Tensor, other: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
@@ -98,7 +99,6 @@ class FixedAgent(Agent):
         return {"logits": list(self.logits_)}
 
 
-@register_agent("tft")
 class TitForTat(FixedAgent):
     """Cooperate first, then play the opponent's previous action."""
 
@@ -111,7 +111,6 @@ class TitForTat(FixedAgent):
         return {}
 
 
-@register_agent("allc")
 class AlwaysCooperate(FixedAgent):
     """Always play action 0 (C)."""
 
@@ -124,7 +123,6 @@ class AlwaysCooperate(FixedAgent):
         return {}
 
 
-@register_agent("alld")
 class AlwaysDefect(FixedAgent):
     """Always play action 1 (D)."""
 
@@ -137,7 +135,6 @@ class AlwaysDefect(FixedAgent):
         return {}
 
 
-@register_agent("random")
 class RandomAgent(FixedAgent):
     """Play action 0 with probability ``p`` in every state (logit clipped to ``+-10``)."""
 

@@ -9,7 +9,7 @@ Two forms, with look-ahead rate ``eta`` and values ``V_j`` (minus the losses):
 
   so ``h^1`` is exact (lookahead) LOLA, ``lookahead-lola`` with one step, and HOLA-n follows
   ``h^n``. If ``h^n`` converges as ``n`` grows, its limit is consistent (the COLA paper's
-  Proposition 1; see :mod:`lola_games.consistency`).
+  Proposition 1; see :mod:`lola_games.analysis.consistency`).
 
 * **taylor** (the LOLA paper's higher-order LOLA, Foerster et al. 2018, Sec. 4.5)::
 
@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Context, joint_values, register_agent
+from lola_games.agents.base import Context, joint_values
 from lola_games.agents.joint import add_all, joint_leaves
 from lola_games.agents.naive import GradientAgent, check_rate
 
@@ -89,7 +89,6 @@ def hola_directions(
     return {j: h[j] for j in players}
 
 
-@register_agent("hola")
 class HOLA(GradientAgent):
     """HOLA-n: the order-``n`` higher-order LOLA direction (module docstring).
 

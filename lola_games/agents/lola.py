@@ -10,20 +10,62 @@ summed over the opponents (the LOLA paper's N-agent form).
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Context, joint_values, register_agent
+from lola_games.agents.base import Context, joint_values
 from lola_games.agents.joint import add_all, joint_leaves
-from lola_games.agents.naive import GradientAgent, check_rate
+from lola_games.agents.naive import GradientAgent, GradientSettings, check_rate
 
-__all__ = ["LOLA", "LookaheadLOLA"]
+__all__ = ["LOLASettings", "LOLA", "LookaheadLOLASettings", "LookaheadLOLA"]
 
 
-@register_agent("lola")
+@dataclass(frozen=True)
+class LOLASettings(GradientSettings):
+    """Settings of :class:`LOLA` (and ``lr``, ``optimizer`` of :class:`GradientSettings`:
+    own learning rate delta; ``"sgd"``, the paper's, or ``"adam"`` for the outer step).
+
+    Attributes:
+        eta: the opponents' assumed learning rate.
+        stop_gradient: hold ``grad_j V_i`` constant (the paper's rule).
+    """
+
+    eta: float = 1.0
+    stop_gradient: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "eta", check_rate("eta", self.eta))
+        if not isinstance(self.stop_gradient, (bool, np.bool_)):
+            raise TypeError(f"stop_gradient must be True or False, got {self.stop_gradient!r}")
+        object.__setattr__(self, "stop_gradient", bool(self.stop_gradient))
+
+
+@dataclass(frozen=True)
+class LookaheadLOLASettings(GradientSettings):
+    """Settings of :class:`LookaheadLOLA` (and those of :class:`GradientSettings`).
+
+    Attributes:
+        eta: the opponents' inner (lookahead) learning rate.
+        lookahead_steps: k >= 1.
+    """
+
+    eta: float = 1.0
+    lookahead_steps: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "eta", check_rate("eta", self.eta))
+        k = self.lookahead_steps
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ValueError(f"lookahead_steps must be an int >= 1, got {k!r}")
+        object.__setattr__(self, "lookahead_steps", int(k))
+
+
 class LOLA(GradientAgent):
     """LOLA-Ex, the paper's update rule (its Eq. 4)::
 
@@ -35,23 +77,12 @@ class LOLA(GradientAgent):
     ``V_i + eta * sum_j grad_j V_i . grad_j V_j`` (``~ grad_i V_i(theta_i, theta_j + eta
     grad_j V_j)``), which adds ``eta * (grad_i grad_j V_i) grad_j V_j`` (the SOS paper's "LOLA").
 
-    Args:
-        lr: own learning rate delta.
-        eta: the opponents' assumed learning rate.
-        stop_gradient: hold ``grad_j V_i`` constant (the paper's rule).
-        optimizer: ``"sgd"`` (the paper's) or ``"adam"`` for the outer step.
+    Settings: :class:`LOLASettings`.
     """
 
     name = "lola"
-
-    def __init__(
-        self, lr: float = 1.0, eta: float = 1.0, stop_gradient: bool = True, optimizer: str = "sgd"
-    ) -> None:
-        super().__init__(lr, optimizer)
-        self.eta = check_rate("eta", eta)
-        if not isinstance(stop_gradient, (bool, np.bool_)):
-            raise TypeError(f"stop_gradient must be True or False, got {stop_gradient!r}")
-        self.stop_gradient = bool(stop_gradient)
+    Settings = LOLASettings
+    settings: LOLASettings
 
     def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
         theta, i = joint_leaves(own, other, ctx), ctx.player
@@ -72,7 +103,6 @@ class LOLA(GradientAgent):
         return grad_vi[0].detach() + self.eta * shaping
 
 
-@register_agent("lookahead-lola")
 class LookaheadLOLA(GradientAgent):
     """LOLA through an explicit lookahead of the opponents' learning::
 
@@ -84,24 +114,12 @@ class LookaheadLOLA(GradientAgent):
     graph, so the gradient flows through the opponents' anticipated learning. With ``k = 1``
     and a first-order expansion this is :class:`LOLA` with ``stop_gradient=False``.
 
-    Args:
-        lr: own learning rate delta.
-        eta: the opponents' inner (lookahead) learning rate.
-        lookahead_steps: k >= 1.
-        optimizer: ``"sgd"`` or ``"adam"`` for the outer step.
+    Settings: :class:`LookaheadLOLASettings`.
     """
 
     name = "lookahead-lola"
-
-    def __init__(
-        self, lr: float = 1.0, eta: float = 1.0, lookahead_steps: int = 1, optimizer: str = "sgd"
-    ) -> None:
-        super().__init__(lr, optimizer)
-        self.eta = check_rate("eta", eta)
-        k = lookahead_steps
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
-            raise ValueError(f"lookahead_steps must be an int >= 1, got {k!r}")
-        self.lookahead_steps = int(k)
+    Settings = LookaheadLOLASettings
+    settings: LookaheadLOLASettings
 
     def lookahead(self, theta: list[Tensor], ctx: Context) -> list[Tensor]:
         """All players' params after the opponents' k naive steps (player ``ctx.player``

@@ -38,18 +38,17 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lola_games.agents.base import Context, register_agent
+from lola_games.agents.base import Context
 from lola_games.agents.naive import check_rate
 from lola_games.agents.pg import (
     SampledLearner,
     _flag,
     as_player,
 )
-from lola_games.dice import discounted_returns, discounts
 from lola_games.envs.batched import outcome_states
-from lola_games.games import MatrixGame
-from lola_games.lookahead import detach
-from lola_games.policies import (
+from lola_games.functional.lookahead import detach
+from lola_games.games.matrix import MatrixGame
+from lola_games.rollouts.policies import (
     Params,
     Rollout,
     TabularValue,
@@ -59,6 +58,7 @@ from lola_games.policies import (
     rollout_values,
     sample_rollout,
 )
+from lola_games.values.dice import discounted_returns, discounts
 
 __all__ = ["LOLAPG", "first_order_terms", "second_order_surrogate", "advantages",
            "LOLA_PAPER_PG"]
@@ -111,7 +111,6 @@ def second_order_surrogate(rewards: Tensor, logp_a: Tensor, logp_b: Tensor, gamm
     return (weight * cum_a * cum_b).sum(-1).mean(-1)
 
 
-@register_agent("lola-pg")
 class LOLAPG(SampledLearner):
     """LOLA-PG (``corrections=True``) or NL-PG of the LOLA paper, its estimator and steps.
 
@@ -130,7 +129,7 @@ class LOLAPG(SampledLearner):
             code, see the module docstring).
         corrections: add the LOLA correction; ``False`` is NL-PG.
         init: initial distribution of the tabular logits and of the value table
-            (:data:`lola_games.policies.INITS`, default N(0, 1) as in the code).
+            (:data:`lola_games.rollouts.policies.INITS`, default N(0, 1) as in the code).
         init_scale: its scale.
         metric: the logged score, ``"discounted"`` (the code's) or ``"reward"``.
 

@@ -3,12 +3,12 @@
 Every exact learner follows its own ascent direction ``d`` on its value: the unnormalised
 discounted value of memory-one logits in a matrix game (the scale on which the LOLA paper
 states learning rates), or minus its loss in a differentiable game
-(:mod:`lola_games.diffgames`)::
+(:mod:`lola_games.games.differentiable`)::
 
     own <- own + lr * d                  (optimizer "sgd", the paper's plain step)
     own <- Adam(lr) step on the loss -d  (optimizer "adam")
 
-using the optimizers of :mod:`lola_games.lookahead` on the loss ``-V``. The learners are
+using the optimizers of :mod:`lola_games.functional.lookahead` on the loss ``-V``. The learners are
 written for any number of players: ``other`` is the opponent's params, or the tuple of the
 other players' params in player order.
 """
@@ -16,17 +16,19 @@ other players' params in player order.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Agent, Context, joint_values, register_agent
+from lola_games.agents.base import Agent, AgentSettings, Context, joint_values
 from lola_games.agents.joint import joint_leaves
-from lola_games.diffgames import is_differentiable, matrix_game_of
+from lola_games.functional.lookahead import SGD, Adam
+from lola_games.games.differentiable import is_differentiable, matrix_game_of
 
-__all__ = ["GradientAgent", "NaiveLearner", "check_rate", "opponent_logits"]
+__all__ = ["GradientSettings", "GradientAgent", "NaiveLearner", "check_rate", "opponent_logits"]
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -43,25 +45,35 @@ def check_rate(name: str, value: Any, allow_zero: bool = True) -> float:
     return value
 
 
-class GradientAgent(Agent):
-    """Exact-gradient learner on memory-one logits; subclasses define :meth:`direction`.
+@dataclass(frozen=True)
+class GradientSettings(AgentSettings):
+    """Settings of every exact-gradient learner.
 
-    Args:
+    Attributes:
         lr: outer learning rate (the paper's delta), on the unnormalised value.
         optimizer: ``"sgd"`` (plain gradient step) or ``"adam"``.
     """
 
+    lr: float = 1.0
+    optimizer: str = "sgd"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "lr", check_rate("lr", self.lr, allow_zero=False))
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                             f"got {self.optimizer!r}")
+
+
+class GradientAgent(Agent):
+    """Exact-gradient learner on memory-one logits; subclasses define :meth:`direction`.
+    Settings: :class:`GradientSettings`."""
+
+    Settings: ClassVar[type[AgentSettings] | None] = GradientSettings
+    settings: GradientSettings
     reads_opponent_logits = True
 
-    def __init__(self, lr: float = 1.0, optimizer: str = "sgd") -> None:
-        self.lr = check_rate("lr", lr, allow_zero=False)
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-        self.optimizer = optimizer
-
     def _opt(self):
-        from lola_games.lookahead import SGD, Adam
-
         return SGD(self.lr) if self.optimizer == "sgd" else Adam(self.lr)
 
     def init_params(
@@ -83,7 +95,7 @@ class GradientAgent(Agent):
 
     def check_game(self, game: Any) -> None:
         """Raise ``ValueError`` unless ``game`` gives exact values: a two-action matrix game
-        (memory-one values) or a differentiable game (:mod:`lola_games.diffgames`)."""
+        (memory-one values) or a differentiable game (:mod:`lola_games.games.differentiable`)."""
         if not is_differentiable(game):
             raise ValueError(
                 f"agent {self.name!r} learns from exact gradients of the players' values: it "
@@ -123,7 +135,6 @@ def _logits_of(params: Any, agent: Any) -> Any:
     return agent.logits(params).detach()
 
 
-@register_agent("naive")
 class NaiveLearner(GradientAgent):
     """NL-Ex: gradient ascent on its own exact value, ``d = grad_i V_i``.
 

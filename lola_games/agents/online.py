@@ -60,12 +60,11 @@ from torch import Tensor
 from lola_games.agents.base import (
     Agent,
     Context,
-    _check_count,
     exact_evaluate,
-    register_agent,
 )
+from lola_games.core.checks import check_positive_int
 from lola_games.envs.batched import reward_table
-from lola_games.games import MatrixGame
+from lola_games.games.matrix import MatrixGame
 
 __all__ = ["OnlineLearner", "NaiveQLearner", "JointActionLearner", "PolicyHillClimbing",
            "WoLFPolicyHillClimbing", "play_episode"]
@@ -129,7 +128,7 @@ class OnlineLearner(Agent):
             if gamma >= 1:
                 raise ValueError(f"gamma must be in [0, 1), got {gamma}")
         self.gamma = gamma
-        _check_count("rollout_len", rollout_len)
+        check_positive_int("rollout_len", rollout_len)
         self.rollout_len = rollout_len
 
     # -- the interface ---------------------------------------------------------------------
@@ -145,7 +144,7 @@ class OnlineLearner(Agent):
                     device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
                     *, game: Any = None, player: int = 0) -> Tables:
         """Fresh tables ``[S, ...]`` (Q-values ~ N(0, 1), as published) and ``steps`` ``[S]``."""
-        _check_count("n_seeds", n_seeds)
+        check_positive_int("n_seeds", n_seeds)
         tables = self.init_tables(n_seeds, generator, device, dtype)
         tables["steps"] = torch.zeros(n_seeds, dtype=torch.long, device=device)
         return tables
@@ -231,7 +230,6 @@ def _seeds(t: Tensor) -> Tensor:
     return _SEED_INDEX[key]
 
 
-@register_agent("nl-q")
 class NaiveQLearner(OnlineLearner):
     """NL-Q: independent Q-learning with epsilon-greedy exploration (module docstring).
 
@@ -262,7 +260,6 @@ class NaiveQLearner(OnlineLearner):
         return {**params, "q": self._q_step(q, k, v_next, (k.seeds, k.s, k.a))}
 
 
-@register_agent("jal-q")
 class JointActionLearner(OnlineLearner):
     """JAL-Q: Q-values of joint actions and the opponent's empirical frequencies per state.
 
@@ -321,7 +318,6 @@ def _hill_climb(pi: Tensor, q: Tensor, k: Round, delta: Tensor) -> Tensor:
     return pi.index_put((i, s), torch.stack([p0, 1 - p0], -1))
 
 
-@register_agent("phc")
 class PolicyHillClimbing(OnlineLearner):
     """PHC: Q-learning and a policy that climbs towards the greedy action (module docstring).
 
@@ -361,7 +357,6 @@ class PolicyHillClimbing(OnlineLearner):
         return {**params, "q": q, "pi": _hill_climb(params["pi"], q, k, k.rates["delta"])}
 
 
-@register_agent("wolf-phc")
 class WoLFPolicyHillClimbing(PolicyHillClimbing):
     """WoLF-PHC: PHC that learns slowly when winning and twice as fast when losing.
 

@@ -7,7 +7,7 @@ the agent with policy ``theta`` against an opponent ``phi``, one update is::
     phi_{k+1} = phi_k - lr_in * grad_phi L_other(theta, phi_k)       k < n_lookaheads
     theta <- optimizer(lr_out) step on grad_theta L_own(theta, phi_K(theta))
 
-``L_i = -mean over episodes of DiCE_i`` (:func:`lola_games.dice.dice_objective`), each term
+``L_i = -mean over episodes of DiCE_i`` (:func:`lola_games.values.dice.dice_objective`), each term
 on a fresh batch of rollouts sampled with the current parameters (``theta`` and ``phi_k``).
 The lookahead is asymmetric: the agent keeps its own parameters and imagines only the
 opponent's plain gradient steps, which keep their graph, so the outer gradient flows through
@@ -16,12 +16,12 @@ the opponent's anticipated learning. ``NaivePG`` is the same learner with no loo
 Options (every setting of the two references below is one of them):
 
 * ``baseline``: ``"batch-mean"`` (rewards centred by their mean over the batch at each
-  round, :func:`~lola_games.dice.centre_by_batch_mean`), ``"value"`` (a learned value
+  round, :func:`~lola_games.values.dice.centre_by_batch_mean`), ``"value"`` (a learned value
   function, trained after each update on the outer rollout's discounted returns-to-go) or
   ``"none"``;
 * ``optimizer``: the outer step, ``"sgd"`` (plain gradient step), ``"adam"`` or
   ``"adam-reset"`` (Adam restarted at every update, as the POLA paper's code);
-* ``init``: initial logits of a tabular policy (:func:`lola_games.policies.random_logits`);
+* ``init``: initial logits of a tabular policy (:func:`lola_games.rollouts.policies.random_logits`);
 * ``magic_box``: ``False`` is the DiCE paper's "no DiCE" ablation (first-order surrogate);
 * ``metric``: what the runner logs as a player's value, the mean reward per round
   (``"reward"``) or the normalised discounted return ``(1 - gamma) sum_t gamma^t r_t``
@@ -35,14 +35,14 @@ Options (every setting of the two references below is one of them):
 ``scripts/run_lola_dice.py``; they are the constructor's defaults) and :data:`UNOFFICIAL_PORT`
 those of an unofficial PyTorch port. Agent parameters are a dict ``{"policy", "value"}`` (and
 ``"model"``, the opponent model, with ``opponent_model``) of stacked per-seed tensors
-``[S, ...]`` (see :mod:`lola_games.policies`); losses are means over episodes summed over
+``[S, ...]`` (see :mod:`lola_games.rollouts.policies`); losses are means over episodes summed over
 seeds, so each seed gets exactly its own gradient. The agents are registered as
 ``lola-dice`` and ``naive-pg`` and evaluated by :func:`evaluate_sampled`.
 
 The same update plays two-action matrix games and the Coin Game
-(:class:`~lola_games.coin_game.CoinGame`): the policy name picks networks for the game's
+(:class:`~lola_games.games.coin.CoinGame`): the policy name picks networks for the game's
 observations, built by :meth:`SampledLearner.modules` for the game it is given, and rollouts
-come from the game's sampler (both in :mod:`lola_games.agents.sampled_games`).
+come from the game's sampler (both in :mod:`lola_games.rollouts.games`).
 :data:`POLA_COIN` and :data:`LOLA_PAPER_COIN` hold the published Coin Game settings.
 """
 
@@ -54,9 +54,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lola_games.agents.base import Agent, Context, memory_one_metrics, register_agent
+from lola_games.agents.base import Agent, Context, memory_one_metrics
+from lola_games.agents.model_fit import fit_policy_model
 from lola_games.agents.naive import check_rate
-from lola_games.agents.sampled_games import (
+from lola_games.functional.lookahead import SGD, Adam, detach, unroll
+from lola_games.rollouts.games import (
     COIN_POLICIES,
     POLICIES,
     build_modules,
@@ -65,14 +67,7 @@ from lola_games.agents.sampled_games import (
     is_coin_game,
     sample_game_rollout,
 )
-from lola_games.dice import (
-    centre_by_batch_mean,
-    dice_objective,
-    discounted_returns,
-    normalised_discounted_return,
-)
-from lola_games.lookahead import SGD, Adam, detach, unroll
-from lola_games.policies import (
+from lola_games.rollouts.policies import (
     INITS,
     MLPPolicy,
     Params,
@@ -83,6 +78,12 @@ from lola_games.policies import (
     memory_one_probs,
     random_logits,
     rollout_values,
+)
+from lola_games.values.dice import (
+    centre_by_batch_mean,
+    dice_objective,
+    discounted_returns,
+    normalised_discounted_return,
 )
 
 __all__ = [
@@ -104,7 +105,7 @@ __all__ = [
 AgentParams = dict[str, Params]
 
 # POLICIES: the policy names the constructors accept, per game in
-# lola_games.agents.sampled_games (any nn.Module with the policy signature works too)
+# lola_games.rollouts.games (any nn.Module with the policy signature works too)
 BASELINES = ("none", "batch-mean", "value")
 """Baselines of the DiCE objective (see the module docstring)."""
 METRICS = ("reward", "discounted")
@@ -149,8 +150,8 @@ a dense layer of 64 units (ReLU) then a GRU of 64 units (``"coin-gru"``); a lear
 baseline in the Loaded-DiCE form with GAE lambda 1, which is the ``"mao"`` form here, except
 that the code also bootstraps the value of the state after the last round; mean reward per
 round logged. The code's value function is a GRU over the history, here a memoryless MLP of
-the board (:class:`~lola_games.policies.CoinMLPValue`); its two players see red's view of the
-board, here each its own (:mod:`lola_games.coin_game`)."""
+the board (:class:`~lola_games.rollouts.policies.CoinMLPValue`); its two players see red's view of the
+board, here each its own (:mod:`lola_games.games.coin`)."""
 
 LOLA_PAPER_COIN: dict[str, Any] = {
     "policy": "conv-gru", "hidden_size": 32, "batch_size": 4000, "rollout_len": 150,
@@ -159,7 +160,7 @@ LOLA_PAPER_COIN: dict[str, Any] = {
 """The LOLA paper's Coin Game setting (alshedivat/lola, ``scripts/run_lola.py`` defaults for
 ``CoinGame`` run by ``lola/train_cg.py``; gamma 0.96, 100,000 updates): 4000 episodes of 150
 rounds per update, plain steps of 0.005, two 3 x 3 convolutions of 20 channels and a
-recurrent layer of 32 units (``"conv-gru"``, see :class:`~lola_games.policies.
+recurrent layer of 32 units (``"conv-gru"``, see :class:`~lola_games.rollouts.policies.
 CoinConvGRUPolicy`), a learned value baseline. As NL-PG through DiCE; the paper's LOLA-PG
 used its own estimator, and its value head is trained with plain steps of 1 on TD targets
 (here Adam on returns-to-go)."""
@@ -201,7 +202,7 @@ def sampled_metrics(
     ``p_start``, ``p_CC``, ``p_CD``, ``p_DC``, ``p_DD`` (P(action 0) per memory-one state,
     own side).
 
-    The Coin Game (:func:`lola_games.coin_rollout.coin_metrics`): ``value`` (always the mean
+    The Coin Game (:func:`lola_games.rollouts.coin.coin_metrics`): ``value`` (always the mean
     reward per round, the score of the Coin Game papers), ``own_coin_share``,
     ``coins_per_round``, and ``discounted_return`` when that learner's ``metric`` is
     ``"discounted"``. Memory-one probabilities do not apply.
@@ -270,7 +271,7 @@ class SampledLearner(Agent):
 
     def modules(self, game: Any = None) -> tuple[nn.Module, nn.Module]:
         """``(policy, value)`` modules of this learner on ``game`` (see
-        :func:`lola_games.agents.sampled_games.build_modules`); built once per board size."""
+        :func:`lola_games.rollouts.games.build_modules`); built once per board size."""
         if not is_coin_game(game) or (self.policy_option in COIN_POLICIES
                                       and game.grid_size == 3):
             return self.policy, self.value
@@ -331,7 +332,6 @@ def as_player(agent: Agent, params: Any, game: Any = None
     return TabularPolicy(), {"policy": {"logits": agent.logits(params)}, "value": {}}, None
 
 
-@register_agent("lola-dice")
 class LOLADiCE(SampledLearner):
     """LOLA-DiCE learner (``n_lookaheads >= 1``) over any policy module.
 
@@ -346,7 +346,7 @@ class LOLADiCE(SampledLearner):
             observation with the other action's logit fixed at 0), ``"mlp"`` or ``"gru"``;
             on the Coin Game ``"conv-gru"`` (the LOLA paper's), ``"coin-mlp"`` or
             ``"coin-gru"`` (the POLA paper's); or any ``nn.Module`` with the policy signature
-            of :mod:`lola_games.policies` (see :mod:`lola_games.agents.sampled_games`).
+            of :mod:`lola_games.rollouts.policies` (see :mod:`lola_games.rollouts.games`).
         value: value module of the ``"value"`` baseline (default: :class:`TabularValue` for
             a tabular policy, a network of the policy's observations otherwise).
         hidden_size: width of the default networks (MLP, GRU, value).
@@ -360,9 +360,9 @@ class LOLADiCE(SampledLearner):
         baseline: ``"batch-mean"``, ``"value"`` or ``"none"`` (``True``/``False`` mean
             ``"value"``/``"none"``).
         baseline_form: ``"dice"`` or ``"mao"``: the value baseline's form (see
-            :mod:`lola_games.dice`).
+            :mod:`lola_games.values.dice`).
         init: initial logits of a tabular policy, one of
-            :data:`lola_games.policies.INITS` (neural policies keep their modules'
+            :data:`lola_games.rollouts.policies.INITS` (neural policies keep their modules'
             initialisation).
         init_scale: scale of ``init`` (default ``1/sqrt(5)`` for ``"truncated-normal"``,
             the linear layer's default, else 1).
@@ -539,8 +539,6 @@ class LOLADiCE(SampledLearner):
         other_policy, other, other_value = as_player(ctx.other, other, ctx.game)
         new_own = dict(own)
         if self.opponent_model:
-            from lola_games.agents.opponent_model import fit_policy_model
-
             # the model is fitted to the opponent's actions in real play, then stands in for
             # the opponent (its parameters are never read)
             new_own["model"] = fit_policy_model(self, own, other_policy, other, ctx)
@@ -594,7 +592,6 @@ class LOLADiCE(SampledLearner):
         return new_own, {"policy": policy_state, "value": value_state}
 
 
-@register_agent("naive-pg")
 class NaivePG(LOLADiCE):
     """NL-PG: policy gradient through the DiCE objective with no opponent lookahead.
 

@@ -16,7 +16,7 @@ One POLA update from ``(theta1_t, theta2_t)``::
 
 With the KL divergence the proximal problems are defined on policies, so their solutions do
 not depend on how the policies are parameterised (``policy="tabular"`` or ``"mlp"``, see
-:mod:`lola_games.parameterisations`); LOLA's gradient steps do. With ``inner_steps=1`` the
+:mod:`lola_games.functional.parameterisations`); LOLA's gradient steps do. With ``inner_steps=1`` the
 inner problem is one naive step (``beta_in`` then has no effect: the divergence's gradient is
 zero at the anchor), the "outer POLA" of the authors' exact-value experiments
 (``LOLA_exact.py --outer_exact_prox --actual_update``). With ``beta_out = beta_in = 0`` and one
@@ -31,10 +31,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Agent, Context, _check_count, player_values, register_agent
+from lola_games.agents.base import Agent, Context, player_values
 from lola_games.agents.naive import OPTIMIZERS, check_rate
-from lola_games.parameterisations import make_parameterisation
-from lola_games.proximal import DIVERGENCES, proximal_loss, solve
+from lola_games.core.checks import check_positive_int
+from lola_games.functional.lookahead import SGD, Adam
+from lola_games.functional.parameterisations import make_parameterisation
+from lola_games.functional.proximal import DIVERGENCES, proximal_loss, solve
 
 __all__ = ["POLA"]
 
@@ -45,7 +47,6 @@ def _steps(name: str, value: Any) -> int:
     return value
 
 
-@register_agent("pola")
 class POLA(Agent):
     """POLA on exact values; also the authors' exact LOLA (both betas 0, one step each).
 
@@ -117,8 +118,8 @@ class POLA(Agent):
                     device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
                     *, game: Any = None, player: int = 0) -> Any:
         """Tabular logits ``[S, 5]`` ~ N(0, init_std^2), or MLP weights (see
-        :mod:`lola_games.parameterisations`)."""
-        _check_count("n_seeds", n_seeds)
+        :mod:`lola_games.functional.parameterisations`)."""
+        check_positive_int("n_seeds", n_seeds)
         return self.param.init(n_seeds, generator, device, dtype, self.init_std)
 
     def logits(self, params: Any) -> Tensor:
@@ -128,13 +129,9 @@ class POLA(Agent):
     # -- the update ----------------------------------------------------------------------
 
     def _outer_optimizer(self):
-        from lola_games.lookahead import SGD, Adam
-
         return SGD(self.lr_out) if self.optimizer == "sgd" else Adam(self.lr_out)
 
     def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
-        from lola_games.lookahead import SGD
-
         self.param.check(own, "own params")
         to_own = self.param.logits
         theta2, to_other = _opponent(other, ctx)

@@ -2,7 +2,7 @@
 Opponent-Learning Awareness", Sec. 4.2 and App. B.2).
 
 The proximal problems of :mod:`lola_games.agents.pola`, with the values replaced by DiCE
-objectives (:mod:`lola_games.dice`) and the exact policy KL by a KL measured on the states
+objectives (:mod:`lola_games.values.dice`) and the exact policy KL by a KL measured on the states
 of the rollouts. ``theta`` is this learner's policy, ``phi`` the opponent's; ``L_i(theta,
 phi)`` is ``-DiCE_i`` (mean over the episodes of a fresh rollout of both players, as in
 :class:`~lola_games.agents.pg.LOLADiCE`), and ``KL_i(anchor || p)`` is the KL divergence
@@ -40,7 +40,7 @@ played against it.
 constructor's defaults, except the policy (see :class:`POLADiCE`).
 
 The same update plays the Coin Game through the sampled learners' code path
-(:mod:`lola_games.agents.sampled_games`): a Coin Game policy name (``"coin-gru"``, the
+(:mod:`lola_games.rollouts.games`): a Coin Game policy name (``"coin-gru"``, the
 POLA paper's network) gives networks for the board of the game played
 (:meth:`~lola_games.agents.pg.SampledLearner.modules`), rollouts come from the Coin Game
 sampler, and the KL terms are taken at the boards each player saw in them.
@@ -56,9 +56,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lola_games.agents.base import Agent, Context, register_agent
+from lola_games.agents.base import Agent, Context
+from lola_games.agents.model_fit import round_nll
 from lola_games.agents.naive import check_rate
-from lola_games.agents.opponent_model import _round_nll
 from lola_games.agents.pg import (
     AgentParams,
     LOLADiCE,
@@ -67,10 +67,16 @@ from lola_games.agents.pg import (
     as_player,
     sampled_metrics,
 )
-from lola_games.games import MatrixGame
-from lola_games.lookahead import SGD, Adam, detach
-from lola_games.policies import Params, TabularPolicy, init_params, sample_rollout, seed_forward
-from lola_games.proximal import solve
+from lola_games.functional.lookahead import SGD, Adam, detach
+from lola_games.functional.proximal import solve
+from lola_games.games.matrix import MatrixGame
+from lola_games.rollouts.policies import (
+    Params,
+    TabularPolicy,
+    init_params,
+    sample_rollout,
+    seed_forward,
+)
 
 __all__ = ["POLADiCE", "POLAOM", "POLA_IPD", "POLA_LOLA_DICE_IPD", "POLA_DICE_COIN",
            "POLA_OM_COIN", "rollout_kl", "evaluate_pola", "FIXED_STRATEGIES"]
@@ -83,7 +89,7 @@ POLA_IPD: dict[str, Any] = {
 }
 """POLA-DiCE and POLA-OM on the IPD as in the POLA code (README commands for Fig. 4, run by
 ``jax_files/POLA_dice_jax.py``; gamma 0.96 and the contribution-game IPD with factor 1.33,
-:func:`lola_games.paper_games.contribution_ipd`): 2000 episodes of 50 rounds per rollout;
+:func:`lola_games.games.paper.contribution_ipd`): 2000 episodes of 50 rounds per rollout;
 2 inner steps of plain SGD 0.005 with ``inner_beta`` 10; 200 outer steps of Adam 0.003
 (restarted at every update) with ``outer_beta`` 100; a learned value baseline trained with
 Adam 0.0005 and used in the Loaded-DiCE form with GAE lambda 1 (``"mao"`` here); the mean
@@ -196,7 +202,6 @@ def evaluate_pola(
     return out
 
 
-@register_agent("pola-dice")
 class POLADiCE(LOLADiCE):
     """POLA-DiCE (and, with ``opponent_model=True``, POLA-OM) over any policy module.
 
@@ -314,7 +319,7 @@ class POLADiCE(LOLADiCE):
         state, state_v = adam.init(model), adam_v.init(model_value)
         for _ in range(self.om_batches):
             roll = self._rollout(ctx, pols, params)
-            nll = _round_nll(policy, roll, you)
+            nll = round_nll(policy, roll, you)
             model, state, _ = _step(adam, model, state,
                                     lambda m, nll: (nll(m, None).sum(), None), nll)
             if self.baseline == "value":
@@ -401,7 +406,6 @@ class POLADiCE(LOLADiCE):
         return {**own, "policy": theta, "value": value}, state
 
 
-@register_agent("pola-om")
 class POLAOM(POLADiCE):
     """POLA-OM: :class:`POLADiCE` with ``opponent_model=True``; the same options but that
     one (the signature is :class:`POLADiCE`'s without it), defaults :data:`POLA_IPD`."""

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Context, joint_values, register_agent
+from lola_games.agents.base import Context, joint_values
 from lola_games.agents.joint import add_all, joint_leaves, seed_dot, total_dot
 from lola_games.agents.naive import GradientAgent, check_rate
 
@@ -46,7 +46,6 @@ def hamiltonian_terms(theta: list[Tensor], ctx: Context, need_h_xi: bool = True
             [x.detach() for x in h_xi] if need_h_xi else None)
 
 
-@register_agent("co")
 class CO(GradientAgent):
     """Consensus optimisation: step along ``-(xi + gamma H^T xi)_i`` (module docstring).
 
@@ -68,7 +67,6 @@ class CO(GradientAgent):
         return -(xi[i] + self.consensus * ht_xi[i])
 
 
-@register_agent("sga")
 class SGA(GradientAgent):
     """Symplectic gradient adjustment with alignment: step along ``-(xi + lambda A^T xi)_i``.
 

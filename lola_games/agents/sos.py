@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Context, joint_values, register_agent
+from lola_games.agents.base import Context, joint_values
 from lola_games.agents.joint import add_all, joint_leaves, seed_dot
 from lola_games.agents.naive import GradientAgent, check_rate
 
@@ -71,7 +71,6 @@ def sos_terms(
             [c.detach() for c in chi] if need_chi else None)
 
 
-@register_agent("la")
 class LookAhead(GradientAgent):
     """LookAhead (Zhang & Lesser 2010, as written in the SOS paper): step along ``-xi_0``.
 
@@ -92,7 +91,6 @@ class LookAhead(GradientAgent):
         return -xi_0[ctx.player]
 
 
-@register_agent("sos")
 class SOS(GradientAgent):
     """Stable Opponent Shaping: step along ``-xi_p = -(xi_0 - p alpha chi)`` (module docstring).
 

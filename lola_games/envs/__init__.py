@@ -2,11 +2,11 @@
 
 ``ipd_v0``, ``imp_v0``, ``stag_hunt_v0`` and ``chicken_v0`` each offer ``env()`` (AEC),
 ``parallel_env()`` and ``raw_env()``; :mod:`lola_games.envs.iterated` has the env class and
-the same constructors for any :class:`~lola_games.games.MatrixGame`;
+the same constructors for any :class:`~lola_games.games.matrix.MatrixGame`;
 :class:`BatchedIteratedGame` steps many games at once as torch tensors. ``coin_game_v0`` is
-the Coin Game, and :class:`BatchedCoinGame` its torch-batched twin. :func:`single_agent`
-(:mod:`lola_games.envs.single_agent_view`) is a ``gymnasium.Env`` in which a learner plays one
-side against a fixed or learning opponent. Importing this package registers the PettingZoo
+the Coin Game, and :class:`BatchedCoinGame` its torch-batched twin. The single-agent view, a ``gymnasium.Env`` in which a learner plays one side against a fixed
+or learning opponent, is :func:`lola_games.interop.single_agent.single_agent` (it uses the
+agents, a layer above the envs). Importing this package registers the PettingZoo
 envs (``pettingzoo.make("aec", "lola_games/ipd-v0")``) when the installed PettingZoo has a
 registry.
 """
@@ -20,14 +20,6 @@ from lola_games.envs.registration import ENV_IDS, HAS_REGISTRY, register_envs
 register_envs()
 
 
-def __getattr__(name: str):
-    # The single-agent view uses the agents, whose sampled learners use this package: it is
-    # imported on first use so that either side can be imported first.
-    if name in ("single_agent", "SingleAgentEnv"):
-        from lola_games.envs import single_agent_view
-
-        return getattr(single_agent_view, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
@@ -35,8 +27,6 @@ __all__ = [
     "BatchedIteratedGame",
     "BatchedCoinGame",
     "CheckedAECWrapper",
-    "SingleAgentEnv",
-    "single_agent",
     "ENV_IDS",
     "HAS_REGISTRY",
     "register_envs",

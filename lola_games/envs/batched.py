@@ -16,7 +16,7 @@ automatically: the observation returned for them is START and ``info["final_obs"
 the last outcome's observation (pass ``autoreset=False`` to step an episode exactly once).
 
 Memory-one *state* indices (``start=0``, then ``1 + own * n + other``, the order of
-:data:`MatrixGame.state_names` and of the logits in :mod:`lola_games.exact`) are available as
+:data:`MatrixGame.state_names` and of the logits in :mod:`lola_games.values.exact`) are available as
 :attr:`BatchedIteratedGame.states`; :func:`outcome_states` and :func:`encode_states` convert
 joint outcomes to states and states to observations.
 """
@@ -29,15 +29,16 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from lola_games.envs.checks import (
+from lola_games.core.checks import (
     check_continuation_prob,
     check_flag,
     check_positive_int,
     check_seed,
     check_torch_setup,
 )
-from lola_games.games import MatrixGame, get_game
-from lola_games.lookahead import _transform_active
+from lola_games.core.tensors import transform_active
+from lola_games.games.matrix import MatrixGame
+from lola_games.games.registry import get_game
 
 __all__ = [
     "BatchedIteratedGame",
@@ -70,7 +71,7 @@ def _integer_index(name: str, values: Any, low: int, high: int) -> torch.Tensor:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(values).__name__}")
     if values.dtype == torch.bool or values.is_floating_point() or values.is_complex():
         raise TypeError(f"{name} must be an integer tensor, got dtype {values.dtype}")
-    if not _transform_active() and values.numel():
+    if not transform_active() and values.numel():
         bad = (values < low) | (values >= high)
         if bool(bad.any()):
             raise ValueError(f"{name} must be in [{low}, {high}), got {int(values[bad][0])}")

@@ -1,7 +1,7 @@
 """Torch-native batched Coin Game: ``B`` games stepped at once on one device.
 
 The rules, start distribution and observation encoding are those of
-:class:`lola_games.coin_game.CoinGame`, the same as the PettingZoo env
+:class:`lola_games.games.coin.CoinGame`, the same as the PettingZoo env
 :mod:`lola_games.envs.coin_game_v0` (checked step for step against it). Tensors are
 batch-first:
 
@@ -46,13 +46,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lola_games.coin_game import CoinGame
-from lola_games.envs.checks import (
+from lola_games.core.checks import (
     check_flag,
     check_positive_int,
     check_seed,
     check_torch_setup,
 )
+from lola_games.games.coin import CoinGame
+from lola_games.games.registry import get_any_game
 
 __all__ = ["BatchedCoinGame", "coin_observations", "Placement", "TABLE_BYTES"]
 
@@ -148,8 +149,6 @@ class BatchedCoinGame:
         placement: Placement | None = None,
     ) -> None:
         if isinstance(game, str):
-            from lola_games.games import get_any_game
-
             game = get_any_game(game)
         if not isinstance(game, CoinGame):
             raise TypeError(f"game must be a CoinGame or 'coin_game', got {game!r}")

@@ -1,6 +1,6 @@
 """The Coin Game as a PettingZoo environment (parallel and AEC).
 
-Rules, observations and start positions are those of :class:`lola_games.coin_game.CoinGame`
+Rules, observations and start positions are those of :class:`lola_games.games.coin.CoinGame`
 (one definition shared with the torch-batched env :mod:`lola_games.envs.batched_coin`).
 
 * Agents ``player_0`` (red) and ``player_1`` (blue); actions ``Discrete(4)``: 0 right,
@@ -46,8 +46,8 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
-from lola_games.coin_game import CoinGame
 from lola_games.envs.iterated import AGENTS, CheckedAECWrapper, TwoPlayerEnv
+from lola_games.games.coin import CoinGame
 
 __all__ = ["CoinGameEnv", "env", "parallel_env", "raw_env"]
 

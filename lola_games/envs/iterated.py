@@ -1,7 +1,7 @@
 """Iterated matrix games as a PettingZoo ``ParallelEnv``.
 
 One env class, :class:`IteratedMatrixGameEnv`, plays any two-player
-:class:`~lola_games.games.MatrixGame` round after round.
+:class:`~lola_games.games.matrix.MatrixGame` round after round.
 
 * Agents ``player_0`` and ``player_1``; action space ``Discrete(n)``.
 * Observation of each player: ``Box(0, 1, (n * n + 1,), float32)``, a one-hot of the previous
@@ -19,7 +19,7 @@ One env class, :class:`IteratedMatrixGameEnv`, plays any two-player
 * ``infos[agent] = {"round": t}``, the number of rounds played so far.
 
 Memory-one policies index the same outcomes as states ``1 + own * n + other`` with START at
-``0`` (:data:`MatrixGame.state_names`); :func:`lola_games.rollout.observation_state` maps an
+``0`` (:data:`MatrixGame.state_names`); :func:`lola_games.rollouts.memory_one.observation_state` maps an
 observation to that index.
 
 Module-level constructors follow PettingZoo's layout: :func:`parallel_env` (the env itself),
@@ -40,8 +40,9 @@ from pettingzoo import AECEnv, ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
-from lola_games.envs.checks import check_continuation_prob, check_positive_int, check_seed
-from lola_games.games import MatrixGame, get_game
+from lola_games.core.checks import check_continuation_prob, check_positive_int, check_seed
+from lola_games.games.matrix import MatrixGame
+from lola_games.games.registry import get_game
 
 __all__ = [
     "IteratedMatrixGameEnv",

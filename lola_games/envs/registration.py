@@ -13,7 +13,7 @@ For example ``pettingzoo.make("parallel", "lola_games/ipd-v0", max_cycles=100)``
 
 The single-agent view is registered with Gymnasium as :data:`SINGLE_AGENT_ID`,
 ``gymnasium.make("lola_games/SingleAgent-v0", env_or_name="ipd", opponent="tft")`` (keyword
-arguments of :func:`lola_games.envs.single_agent_view.single_agent`).
+arguments of :func:`lola_games.interop.single_agent.single_agent`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ NAMESPACE = "lola_games"
 
 SINGLE_AGENT_ID = f"{NAMESPACE}/SingleAgent-v0"
 """Gymnasium id of the single-agent view."""
-SINGLE_AGENT_ENTRY = "lola_games.envs.single_agent_view:single_agent"
+SINGLE_AGENT_ENTRY = "lola_games.interop.single_agent:single_agent"
 
 # id -> module holding env() and parallel_env()
 _MODULES = {

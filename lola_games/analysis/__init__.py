@@ -1,0 +1,47 @@
+"""Analysis of runs: outcomes, tables, figures, consistency measures."""
+
+from lola_games.analysis.consistency import (
+    cosine_similarity,
+    hola_consistency,
+    hola_updates,
+    network_consistency,
+    network_updates,
+    sample_region,
+    update_consistency,
+)
+from lola_games.analysis.plots import (
+    BANDS,
+    METRICS,
+    as_runs,
+    metric,
+    plot_joint_scores,
+    plot_learning_curves,
+    plot_policies,
+    results_table,
+    save_figure,
+    table_markdown,
+    tft_like,
+    write_table,
+)
+
+__all__ = [
+    "BANDS",
+    "METRICS",
+    "as_runs",
+    "metric",
+    "tft_like",
+    "plot_learning_curves",
+    "plot_joint_scores",
+    "plot_policies",
+    "results_table",
+    "table_markdown",
+    "write_table",
+    "save_figure",
+    "sample_region",
+    "hola_consistency",
+    "network_consistency",
+    "update_consistency",
+    "hola_updates",
+    "network_updates",
+    "cosine_similarity",
+]

@@ -1,0 +1,152 @@
+"""What every reproduction shares: runs, experiments, sizes, the registry, tables of rows.
+
+An :class:`Experiment` is a set of :class:`RunSpec` (one run each, with the agents' registry
+names and hyper-parameters), its sizes and its figures; :data:`EXPERIMENTS` names them all
+(lazy ``"module:attr"`` entries: one module per group of papers), and
+:func:`lola_games.experiments.reproduce.reproduce` runs one.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lola_games.core.registry import Registry
+from lola_games.runner.rundir import Run
+
+__all__ = ["SIZES", "AgentSpec", "RunSpec", "Experiment", "EXPERIMENTS", "OWN_LOOP",
+           "Reproduction", "write_rows"]
+
+SIZES = ("full", "quick", "smoke")
+"""The sizes every experiment has (some have more, e.g. ``coin-game``'s ``cpu``)."""
+
+AgentSpec = tuple[str, dict[str, Any]]
+"""A registry name and its hyper-parameters, e.g. ``("lola", {"lr": 1.0, "eta": 1.0})``."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of an experiment.
+
+    Attributes:
+        key: run directory name under the experiment's output directory.
+        label: legend and table label.
+        game: game name (or a game object).
+        gamma: discount.
+        agents: one registry name with hyper-parameters per player; a string hyper-parameter
+            may name a file under the experiment's output directory as ``{out}/...``.
+        updates, seeds: this run's own numbers of updates and seeds, capped by the size's
+            ``n_updates`` and ``n_seeds`` (default: the size's).
+    """
+
+    key: str
+    label: str
+    game: Any
+    gamma: float
+    agents: tuple[AgentSpec, ...]
+    updates: int | None = None
+    seeds: int | None = None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An experiment: its runs, sizes and figures.
+
+    Attributes:
+        name: command-line name.
+        description: one line, with the source of the settings.
+        runs: the runs.
+        sizes: ``{size: {"n_seeds", "n_updates", ...}}`` for ``full``/``quick``/``smoke``
+            (and any other size of this experiment, chosen with ``--size``); ``log_every``
+            overrides the experiment's; any other key is a hyper-parameter override applied
+            to every agent that takes it (e.g. a smaller ``batch_size`` for quick sampled
+            runs).
+        dtype: params dtype of every run.
+        figures: ``(runs by key, size) -> {file stem: Figure}``.
+        requires: a module the agents need, imported before training (clear error if absent).
+        log_every: evaluate and log every this many updates (and the last one).
+        tables: ``runs -> {file stem: rows}``: extra tables (one dict per row),
+            written as markdown and CSV by :func:`write_rows` (e.g. a comparison with stored
+            runs).
+        prepare: ``(out, size, device, seed, overwrite) -> None``, run before training (e.g.
+            to train what the agents read from ``{out}/...`` files); not with ``plot_only``.
+        report: ``(runs, out, size, figures_dir, formats) -> [files]``: more tables and
+            figures, drawn after the runs (also with ``plot_only``).
+    """
+
+    name: str
+    description: str
+    runs: tuple[RunSpec, ...]
+    sizes: dict[str, dict[str, Any]]
+    dtype: str
+    figures: Callable[[dict[str, Run], str], dict[str, Any]]
+    requires: str | None = None
+    log_every: int = 1
+    tables: Callable[[dict[str, Run]], dict[str, list[dict[str, Any]]]] | None = None
+    prepare: Callable[[Path, str, str, int, bool], None] | None = None
+    report: Callable[[dict[str, Run], Path, str, Path, Sequence[str]], list[Path]] | None = None
+
+
+EXPERIMENTS: Registry[Experiment] = Registry("experiment", group="lola_games.experiments")
+"""The reproductions by name (run by :func:`lola_games.experiments.reproduce.reproduce`)."""
+for _name in ('lola-exact', 'lookahead', 'dice-paper', 'lola-dice', 'lola-pg', 'coin-game', 'pola-exact'):
+    EXPERIMENTS.register(_name, "lola_games.experiments.reproduce:MATRIX_EXPERIMENTS." + _name)
+for _name in ("sos", "cola", "lola-higher-order"):
+    EXPERIMENTS.register(_name, "lola_games.experiments.diffgames:DIFFGAME_EXPERIMENTS." + _name)
+EXPERIMENTS.register("pola-dice",
+                     "lola_games.experiments.pola_dice:POLA_SAMPLED_EXPERIMENTS.pola-dice")
+
+OWN_LOOP: dict[str, tuple[str, str]] = {
+    "mfos": ("lola_games.experiments.mfos",
+             "M-FOS paper (Lu et al. 2022): meta-trained M-FOS against NL, LOLA and itself on "
+             "the IPD, matching pennies and chicken, the official code's settings"),
+}
+"""Experiments with their own training loop: module (with a ``reproduce`` function taking
+:func:`reproduce`'s arguments) and description."""
+
+
+@dataclass
+class Reproduction:
+    """What :func:`reproduce` made.
+
+    Attributes:
+        name: the experiment.
+        out: its output directory.
+        runs: the runs by key (``runs[key].path`` is the run directory).
+        table: the rows of :func:`lola_games.analysis.plots.results_table`, in run order.
+        files: figures and tables written.
+    """
+
+    name: str
+    out: Path
+    runs: dict[str, Run]
+    table: list[dict[str, Any]]
+    files: list[Path] = field(default_factory=list)
+
+
+def write_rows(rows: Sequence[dict[str, Any]], path: str | os.PathLike) -> list[Path]:
+    """Write ``rows`` (dicts; columns in order of first appearance, empty where a row has no
+    such key) as ``path.md`` (floats with 3 decimals) and ``path.csv`` (full precision);
+    return both paths."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+
+    def cell(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(r.get(k, "")) for k in keys) + " |" for r in rows]
+    md, csv_path = path.with_suffix(".md"), path.with_suffix(".csv")
+    md.write_text("\n".join(lines) + "\n")
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return [md, csv_path]

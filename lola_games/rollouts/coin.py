@@ -1,0 +1,160 @@
+"""Sampled Coin Game episodes of two policies, batched over seeds, and their metrics.
+
+The Coin Game counterpart of :class:`lola_games.rollouts.policies.Rollout` and
+:func:`lola_games.rollouts.policies.sample_rollout`: :func:`sample_coin_rollout` plays ``S`` seeds x
+``B`` episodes of ``T`` rounds in one :class:`~lola_games.envs.batched_coin.BatchedCoinGame`
+of ``S * B`` games, without gradients, and returns a :class:`CoinRollout` that stores the
+boards (not the images) and rebuilds each player's observations on demand. A
+:class:`CoinRollout` has the ``actions``, ``rewards`` and ``obs(player, dtype)`` that
+:func:`lola_games.rollouts.policies.log_probs` and :func:`lola_games.rollouts.policies.rollout_values` read,
+so those recompute differentiable log-probabilities ``[S, B, T]`` and values of a Coin Game
+rollout exactly as for a matrix game::
+
+    roll = sample_coin_rollout(game, (pol0, pol1), (params0, params1), 128, 150, gen)
+    logp0 = log_probs(pol0, params0, roll, player=0)       # [S, B, T], with gradients
+    metrics = coin_metrics(roll)                            # name -> [2, S]
+
+Policies are any modules with the package's policy signature over Coin Game observations,
+``forward(obs [B, T, 4, N, N], hidden) -> (logits [B, T, 4], hidden)`` (see
+:class:`~lola_games.rollouts.policies.CoinConvGRUPolicy`, :class:`~lola_games.rollouts.policies.CoinMLPPolicy`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from lola_games.envs.batched_coin import BatchedCoinGame, coin_observations
+from lola_games.games.coin import CoinGame
+from lola_games.games.registry import get_any_game
+from lola_games.rollouts.policies import Params, _sample, seed_forward
+
+__all__ = ["CoinRollout", "sample_coin_rollout", "coin_metrics", "COIN_METRICS"]
+
+COIN_METRICS = ("value", "own_coin_share", "coins_per_round")
+"""Names of the metrics of :func:`coin_metrics`."""
+
+
+@dataclass
+class CoinRollout:
+    """Sampled Coin Game episodes, ``S`` seeds x ``B`` episodes x ``T`` rounds.
+
+    Attributes:
+        game: the game played.
+        cells: ``[S, B, T, 3]`` (long) the board before round ``t``: player 0's, player 1's
+            and the coin's cell.
+        coin_owner: ``[S, B, T]`` (long) the coin's colour before round ``t`` (0 or 1).
+        actions: ``[S, B, T, 2]`` (long) both players' moves.
+        rewards: ``[S, B, T, 2]`` both players' rewards.
+        picked_own, picked_other: ``[S, B, T, 2]`` (bool) whether player ``i`` picked up a
+            coin of its own / of the other's colour in round ``t``.
+    """
+
+    game: CoinGame
+    cells: Tensor
+    coin_owner: Tensor
+    actions: Tensor
+    rewards: Tensor
+    picked_own: Tensor
+    picked_other: Tensor
+
+    def obs(self, player: int, dtype: torch.dtype = torch.float32) -> Tensor:
+        """Observations ``[S, B, T, 4, N, N]`` of ``player`` (from its own side)."""
+        if player not in (0, 1):
+            raise ValueError(f"player must be 0 or 1, got {player!r}")
+        return coin_observations(self.game, self.cells, self.coin_owner, player, dtype)
+
+
+@torch.no_grad()
+def sample_coin_rollout(
+    game: CoinGame | str,
+    policies: tuple[nn.Module, nn.Module],
+    params: tuple[Params, Params],
+    batch_size: int,
+    length: int | None = None,
+    generator: torch.Generator | None = None,
+) -> CoinRollout:
+    """Sample ``batch_size`` episodes of ``length`` rounds per seed from fresh start boards.
+
+    Args:
+        game: a :class:`CoinGame` or ``"coin_game"``.
+        policies: the two players' modules (signature in the module docstring).
+        params: their stacked per-seed parameters ``[S, ...]`` (same ``S``, same device).
+        batch_size: episodes per seed.
+        length: rounds per episode, ``1 <= length <= game.max_cycles`` (default
+            ``game.max_cycles``): the first ``length`` rounds of each episode.
+        generator: ``torch.Generator`` on the parameters' device, for start boards, coin
+            placements and actions; when omitted one is seeded from torch's global RNG.
+
+    Raises:
+        ValueError, TypeError: a bad argument, named in the message.
+    """
+    if isinstance(game, str):
+        game = get_any_game(game)
+    if not isinstance(game, CoinGame):
+        raise TypeError(f"game must be a CoinGame or 'coin_game', got {game!r}")
+    length = game.max_cycles if length is None else length
+    for name, v, high in (("batch_size", batch_size, None), ("length", length, game.max_cycles)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or (high and v > high):
+            bound = f" and <= game.max_cycles = {high}" if high else ""
+            raise ValueError(f"{name} must be an int >= 1{bound}, got {v!r}")
+    first = next(iter(params[0].values()))
+    n_seeds, device = first.shape[0], first.device
+    if next(iter(params[1].values())).shape[0] != n_seeds:
+        raise ValueError("both players' params must have the same number of seeds")
+    if generator is None:
+        generator = torch.Generator(device=device)
+        generator.manual_seed(int(torch.randint(0, 2**62, ())))
+    elif generator.device.type != device.type:
+        raise ValueError(f"generator is on {generator.device} but params are on {device}")
+    dtype = first.dtype if first.is_floating_point() else torch.get_default_dtype()
+
+    env = BatchedCoinGame(game, n_seeds * batch_size, device=device, dtype=dtype,
+                          generator=generator)
+    obs, _ = env.reset()
+    u = torch.rand(n_seeds, batch_size, length, 2, generator=generator, device=device)
+    hidden: list[Tensor | None] = [None, None]
+    steps: dict[str, list[Tensor]] = {k: [] for k in ("cells", "coin_owner", "actions",
+                                                       "rewards", "picked_own", "picked_other")}
+    for t in range(length):
+        steps["cells"].append(env.cells)
+        steps["coin_owner"].append(env.coin_owner)
+        actions = []
+        for i in range(2):
+            o = obs[:, i].view(n_seeds, batch_size, 1, *game.obs_shape)
+            logits, hidden[i] = seed_forward(policies[i], params[i], o, hidden[i])
+            actions.append(_sample(logits[:, :, 0], u[:, :, t, i]))
+        a = torch.stack(actions, dim=-1)  # [S, B, 2]
+        obs, rewards, _, _, info = env.step(a.view(-1, 2), check=False)
+        steps["actions"].append(a.view(-1, 2))
+        steps["rewards"].append(rewards)
+        steps["picked_own"].append(info["picked_own"])
+        steps["picked_other"].append(info["picked_other"])
+    out = {
+        k: torch.stack(v, dim=1).view(n_seeds, batch_size, length, *v[0].shape[1:])
+        for k, v in steps.items()
+    }
+    return CoinRollout(game=game, **out)
+
+
+def coin_metrics(rollout: CoinRollout) -> dict[str, Tensor]:
+    """Per player and seed, each ``[2, S]`` (player, seed), over all episodes and rounds:
+
+    * ``value``: mean reward per round;
+    * ``own_coin_share``: coins of its own colour / all coins the player picked up (NaN for
+      a seed in which the player picked up none);
+    * ``coins_per_round``: coins the player picked up per round (a coin both players step
+      on counts for both).
+    """
+    rewards = rollout.rewards
+    dtype = rewards.dtype
+    own = rollout.picked_own.sum(dim=(1, 2)).T.to(dtype)
+    coins = own + rollout.picked_other.sum(dim=(1, 2)).T.to(dtype)
+    rounds = rewards.shape[1] * rewards.shape[2]
+    return {
+        "value": rewards.mean(dim=(1, 2)).T,
+        "own_coin_share": own / coins,
+        "coins_per_round": coins / rounds,
+    }
