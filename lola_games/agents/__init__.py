@@ -1,15 +1,15 @@
-"""Learning agents: the shared interface and registry (:mod:`.base`), the exact learners, the
-sampled (policy-gradient) learners of :mod:`.pg` (DiCE) and :mod:`.lola_pg` (the LOLA
-paper's estimator), and opponent modelling (:mod:`.opponent_model`); the networks and
+"""Learning agents: the shared interface and registry (`.base`), the exact learners, the
+sampled (policy-gradient) learners of `.pg` (DiCE) and `.lola_pg` (the LOLA
+paper's estimator), and opponent modelling (`.opponent_model`); the networks and
 rollouts of the sampled learners on each kind of game, matrix games and the Coin Game, are in
-:mod:`.sampled_games`.
+`.sampled_games`.
 
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
 ``alld``, ``random``, ``naive-pg``, ``lola-dice``, ``lola-pg``, ``lola-om``, and the online
-learners of :mod:`.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola``, ``pola-dice``,
+learners of `.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola``, ``pola-dice``,
 ``pola-om`` and ``mfos``;
 for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``sga``, ``co``,
-``eg`` (see :func:`make_agent`).
+``eg`` (see `make_agent`).
 """
 
 from lola_games.agents.base import (

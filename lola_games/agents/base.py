@@ -5,11 +5,11 @@ agent object serves a whole batch of ``S`` independent runs:
 
 * ``params`` -- a tensor, or a dict of tensors, each with a leading seed dimension ``[S, ...]``.
   Exact agents use memory-one logits ``[S, 5]`` (start, CC, CD, DC, DD from the agent's own
-  side; ``sigmoid(logit)`` = P(action 0), see :mod:`lola_games.values.exact`) in a matrix game, and
-  the game's own parameters in a differentiable game (:mod:`lola_games.games.differentiable`).
+  side; ``sigmoid(logit)`` = P(action 0), see `lola_games.values.exact`) in a matrix game, and
+  the game's own parameters in a differentiable game (`lola_games.games.differentiable`).
 * ``state`` -- whatever the agent keeps between updates (optimizer moments, ...): tensors,
   numbers, strings and lists/tuples/dicts of them (``NamedTuple`` classes registered with
-  :func:`lola_games.runner.rundir.register_state_type`); the runner checkpoints it.
+  `lola_games.runner.rundir.register_state_type`); the runner checkpoints it.
 
 An agent implements::
 
@@ -23,22 +23,22 @@ An agent implements::
     hparams() -> dict                                # hyper-parameters, for config.json
 
 In a two-player game ``other`` is the opponent's params; with ``P > 2`` players it is the
-tuple of the other players' params in player order. ``ctx`` is a :class:`Context` (game,
+tuple of the other players' params in player order. ``ctx`` is a `Context` (game,
 gamma, this agent's player index, the run's ``torch.Generator``, device, and the opponent
 agent, or the other agents). ``mode`` is ``"exact"`` for agents whose params are memory-one
-logits (the runner then measures values exactly, see :func:`exact_evaluate`) and ``"sampled"``
+logits (the runner then measures values exactly, see `exact_evaluate`) and ``"sampled"``
 for agents that need a sampled evaluator; such an agent sets ``evaluator`` to a function with
-the :data:`Evaluator` signature. An exact learner facing a sampled opponent sees the
+the `Evaluator` signature. An exact learner facing a sampled opponent sees the
 opponent's memory-one policy, ``ctx.other.logits(other)``; an opponent that has none (a
-recurrent policy) is refused when the run starts (:func:`check_agents`).
+recurrent policy) is refused when the run starts (`check_agents`).
 
-**Evaluation.** After every logged update the runner calls an :data:`Evaluator`, which returns
+**Evaluation.** After every logged update the runner calls an `Evaluator`, which returns
 named metrics: a dict ``name -> Tensor [P, S]`` (player, seed) that always holds ``"value"``,
 each player's score as reward per step. Memory-one runs add ``p_<state>`` for each state of
-``game.state_names`` (:func:`memory_one_metrics`); other games add their own (e.g. the Coin
+``game.state_names`` (`memory_one_metrics`); other games add their own (e.g. the Coin
 Game's ``own_coin_share``). The runner writes them to ``metrics.csv`` as ``<name>_<player>``.
 
-Agents are made by name through the registry (:func:`make_agent`), which the CLI uses.
+Agents are made by name through the registry (`make_agent`), which the CLI uses.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class Context:
     """What an update may use besides the two players' parameters.
 
     Attributes:
-        game: the game (a :class:`~lola_games.games.matrix.MatrixGame` or another kind).
+        game: the game (a `MatrixGame` or another kind).
         gamma: discount in ``[0, 1)``.
         player: index of the agent being updated; its params are from its own side.
         generator: the run's ``torch.Generator`` (on ``device``), for agents that sample.
@@ -110,7 +110,7 @@ def player_values(ctx: Context, own: Tensor, other: Tensor) -> tuple[Tensor, Ten
     In a matrix game these are the unnormalised discounted values of memory-one logits
     ``[S, 5]``, each from its own side; ``ctx.player`` says which of ``own`` and ``other`` is
     player 0 (``exact.discounted_values`` takes player 0's logits first). Any other game gives
-    its values through :func:`joint_values`.
+    its values through `joint_values`.
     """
     if isinstance(ctx.game, MatrixGame):
         if ctx.player == 0:
@@ -124,7 +124,7 @@ def player_values(ctx: Context, own: Tensor, other: Tensor) -> tuple[Tensor, Ten
 def joint_values(ctx: Context, params: Sequence[Tensor]) -> list[Tensor]:
     """Every player's value ``[S]`` from all players' params in player order: the one way
     exact learners see a game (memory-one values of a matrix game, unnormalised; or a
-    differentiable game's ``values``, see :func:`lola_games.games.differentiable.game_values`)."""
+    differentiable game's ``values``, see `lola_games.games.differentiable.game_values`)."""
     return game_values(ctx.game, params, ctx.gamma)
 
 
@@ -136,7 +136,7 @@ class AgentSettings:
     agents do); a subclass adds fields with defaults and checks them in ``__post_init__``
     (calling ``super().__post_init__()``; normalised values are stored with
     ``object.__setattr__``). Published settings are named instances
-    (:mod:`lola_games.experiments.published`).
+    (`lola_games.experiments.published`).
     """
 
     def __post_init__(self) -> None:
@@ -160,7 +160,7 @@ def _plain(value: Any) -> Any:
 
 
 class Agent:
-    """Base class of all agents; subclasses override :meth:`update` (and usually more).
+    """Base class of all agents; subclasses override `update` (and usually more).
 
     The default parameters are memory-one logits ``~ N(0, 1)`` of shape ``[S, 5]`` (the LOLA
     paper's initialisation), the default state is empty, and the default ``update`` changes
@@ -171,15 +171,15 @@ class Agent:
     mode: ClassVar[str] = "exact"
     evaluator: ClassVar[Evaluator | None] = None
     reads_opponent_logits: ClassVar[bool] = False
-    """Whether :meth:`update` learns from the opponent's memory-one logits (exact learners);
-    such an agent needs opponents with a memory-one policy (:func:`check_agents`)."""
+    """Whether `update` learns from the opponent's memory-one logits (exact learners);
+    such an agent needs opponents with a memory-one policy (`check_agents`)."""
     Settings: ClassVar[type[AgentSettings] | None] = None
     """The agent's settings dataclass; ``None`` for an agent with a constructor of its own."""
     settings: AgentSettings
 
     def __init__(self, settings: AgentSettings | None = None, /, **hparams: Any) -> None:
         """Make the agent from its settings, or from keyword arguments (``LOLA(lr=0.5)``)
-        checked by its :attr:`Settings`; then :meth:`setup` derives what it needs.
+        checked by its `Settings`; then `setup` derives what it needs.
 
         Raises:
             TypeError: an unknown keyword, or settings of another agent's type.
@@ -242,7 +242,7 @@ class Agent:
                 f"{getattr(game, 'name', game)!r} is not one")
 
     def is_memory_one(self) -> bool:
-        """Whether :meth:`logits` gives this agent's whole policy (a memory-one policy)."""
+        """Whether `logits` gives this agent's whole policy (a memory-one policy)."""
         return self.mode == "exact"
 
     def init_state(self, params: Params) -> Any:
@@ -264,7 +264,7 @@ class Agent:
         return torch.sigmoid(self.logits(params))
 
     def hparams(self) -> dict[str, Any]:
-        """Hyper-parameters as plain JSON values: the settings' (:meth:`AgentSettings.hparams`)
+        """Hyper-parameters as plain JSON values: the settings' (`AgentSettings.hparams`)
         or, for an agent with a constructor of its own, its arguments kept as attributes."""
         settings = self.__dict__.get("settings")
         if settings is not None:
@@ -290,7 +290,7 @@ update, separate from the training generator: evaluating (or not) never changes 
 def evaluator_for(game: Any, agents: tuple[Agent, ...]) -> Evaluator:
     """The default evaluator of a run: a sampled agent's own evaluator when the agents include
     one; else the game's ``exact_evaluate`` method when it has one; else exact memory-one
-    values (:func:`exact_evaluate`) for a matrix game.
+    values (`exact_evaluate`) for a matrix game.
 
     Raises:
         ValueError: no evaluator is known for these agents and this game.
@@ -315,9 +315,9 @@ def evaluator_for(game: Any, agents: tuple[Agent, ...]) -> Evaluator:
 def check_agents(game: Any, agents: tuple[Agent, ...]) -> None:
     """Raise ``ValueError`` unless every agent can play ``game`` against the others.
 
-    Each agent's :meth:`Agent.check_game` must pass, and an exact learner (one that
-    :attr:`~Agent.reads_opponent_logits`) needs opponents whose whole policy is memory-one
-    (:meth:`Agent.is_memory_one`).
+    Each agent's `Agent.check_game` must pass, and an exact learner (one that
+    `reads_opponent_logits`) needs opponents whose whole policy is memory-one
+    (`Agent.is_memory_one`).
     """
     for i, agent in enumerate(agents):
         agent.check_game(game)
@@ -373,7 +373,7 @@ for _name, _entry in (
 
 
 def register_agent(name: str) -> Callable[[type[Agent]], type[Agent]]:
-    """Class decorator: make an agent class available to :func:`make_agent` as ``name``.
+    """Class decorator: make an agent class available to `make_agent` as ``name``.
 
     Raises:
         ValueError: ``name`` is registered to another class.
@@ -400,7 +400,7 @@ def make_agent(name: str, /, *, ignore_unknown: bool = False, **hparams: Any) ->
     """Build a registered agent from hyper-parameters.
 
     Args:
-        name: registry name, e.g. ``"lola"`` (see :func:`agent_names`).
+        name: registry name, e.g. ``"lola"`` (see `agent_names`).
         ignore_unknown: drop hyper-parameters the agent does not take (the CLI passes one
             set of options to both agents); otherwise they are an error.
         **hparams: constructor arguments.

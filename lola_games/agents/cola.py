@@ -172,7 +172,7 @@ def train_update_functions(
     """Minimise the consistency loss of ``nets`` over ``U[-region, region]^D`` with Adam.
 
     Every step draws ``batch_size`` points per seed; the loss of a seed is the mean over its
-    points of :func:`consistency_loss`; the seeds' losses are summed (each seed's networks get
+    points of `consistency_loss`; the seeds' losses are summed (each seed's networks get
     their own gradient, and Adam acts elementwise, so seeds stay independent). ``eta`` is a
     number or one look-ahead rate per seed ``[S]`` (several rates trained at once).
 
@@ -218,7 +218,7 @@ def _adam(params: list[Tensor], lr: float) -> torch.optim.Adam:
 def save_update_functions(path: str | os.PathLike, nets: dict[str, Tensor], net: str,
                           shapes: Sequence[Sequence[int]]) -> Path:
     """Write trained update functions (``{"<player>.w<l>": [R, in, out], ...}``) to ``path``
-    for :class:`COLA`'s ``networks`` argument."""
+    for `COLA`'s ``networks`` argument."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"nets": {k: v.detach().cpu() for k, v in nets.items()}, "net": net,
@@ -228,7 +228,7 @@ def save_update_functions(path: str | os.PathLike, nets: dict[str, Tensor], net:
 
 def load_update_functions(path: str | os.PathLike, net: str, shapes: Sequence[Sequence[int]],
                           n_seeds: int, device: Any, dtype: torch.dtype) -> dict[str, Tensor]:
-    """Read update functions written by :func:`save_update_functions` (``weights_only``: no
+    """Read update functions written by `save_update_functions` (``weights_only``: no
     code runs) for ``n_seeds`` seeds: ``R = n_seeds`` networks, or one for every seed.
 
     Raises:
@@ -265,10 +265,10 @@ class COLA(GradientAgent):
         train_lr: Adam's learning rate for the networks.
         lr_decay: factor applied to it every 750 steps.
         region: ``r``: training points ``~ U[-r, r]`` in every parameter.
-        net: ``"polynomial"`` or ``"probability"`` network (see :data:`NETS`).
+        net: ``"polynomial"`` or ``"probability"`` network (see `NETS`).
         clamp: clamp the networks' inputs to the region while playing (the notebook does in
             the IPD); default: in iterated games.
-        networks: a file of trained update functions (:func:`save_update_functions`) to play
+        networks: a file of trained update functions (`save_update_functions`) to play
             instead of training them (one network for every seed, or one per seed).
         optimizer: ``"sgd"`` (the paper's) or ``"adam"`` for the outer step.
     """
@@ -363,7 +363,7 @@ class COLA(GradientAgent):
 
 
 class COLAShort(COLA):
-    """COLA-short: :class:`COLA` with 1% of the training steps by default (module docstring)."""
+    """COLA-short: `COLA` with 1% of the training steps by default (module docstring)."""
 
     name = "cola-short"
     default_fraction = 0.01

@@ -70,7 +70,7 @@ class FixedAgent(Agent):
     """A fixed memory-one policy ``[5]`` (start, CC, CD, DC, DD) for every seed.
 
     Raises:
-        TypeError, ValueError: ``logits`` not 5 finite real numbers (see :func:`five_logits`).
+        TypeError, ValueError: ``logits`` not 5 finite real numbers (see `five_logits`).
     """
 
     name = "fixed"

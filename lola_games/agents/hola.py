@@ -9,7 +9,7 @@ Two forms, with look-ahead rate ``eta`` and values ``V_j`` (minus the losses):
 
   so ``h^1`` is exact (lookahead) LOLA, ``lookahead-lola`` with one step, and HOLA-n follows
   ``h^n``. If ``h^n`` converges as ``n`` grows, its limit is consistent (the COLA paper's
-  Proposition 1; see :mod:`lola_games.analysis.consistency`).
+  Proposition 1; see `lola_games.analysis.consistency`).
 
 * **taylor** (the LOLA paper's higher-order LOLA, Foerster et al. 2018, Sec. 4.5)::
 

@@ -2,7 +2,7 @@
 
 Every exact learner sees a game through all players' parameters ``theta = (theta_0, ...,
 theta_{P-1})`` in player order, each ``[S, ...]``, and their values ``V_j(theta)`` ``[S]``
-(:func:`lola_games.agents.base.joint_values`); losses are ``L_j = -V_j``. Gradients are taken of
+(`lola_games.agents.base.joint_values`); losses are ``L_j = -V_j``. Gradients are taken of
 sums over seeds, which gives each seed its own gradient (seeds never interact).
 
 Notation (the SOS paper's): ``xi = (grad_0 L_0, ..., grad_{P-1} L_{P-1})`` is the simultaneous
@@ -76,7 +76,7 @@ def flat(parts: Sequence[Tensor]) -> Tensor:
 
 
 def unflat(x: Tensor, like: Sequence[Tensor]) -> list[Tensor]:
-    """The inverse of :func:`flat`: ``[S, D]`` back into blocks shaped as ``like``."""
+    """The inverse of `flat`: ``[S, D]`` back into blocks shaped as ``like``."""
     out, start = [], 0
     for p in like:
         size = p[0].numel()

@@ -1,7 +1,7 @@
 """LOLA with exact gradients (LOLA-Ex, Foerster et al. 2018) and its k-step lookahead form.
 
 Notation: ``theta_i`` is this learner's params, ``theta_j`` an opponent's; ``V_i``/``V_j`` are
-their values (:func:`lola_games.agents.base.joint_values`: unnormalised discounted values of
+their values (`lola_games.agents.base.joint_values`: unnormalised discounted values of
 memory-one logits in a matrix game, minus the losses in a differentiable game); ``grad_j`` is
 the gradient with respect to ``theta_j``. With more than two players the shaping terms are
 summed over the opponents (the LOLA paper's N-agent form).
@@ -26,7 +26,7 @@ __all__ = ["LOLASettings", "LOLA", "LookaheadLOLASettings", "LookaheadLOLA"]
 
 @dataclass(frozen=True)
 class LOLASettings(GradientSettings):
-    """Settings of :class:`LOLA` (and ``lr``, ``optimizer`` of :class:`GradientSettings`:
+    """Settings of `LOLA` (and ``lr``, ``optimizer`` of `GradientSettings`:
     own learning rate delta; ``"sgd"``, the paper's, or ``"adam"`` for the outer step).
 
     Attributes:
@@ -47,7 +47,7 @@ class LOLASettings(GradientSettings):
 
 @dataclass(frozen=True)
 class LookaheadLOLASettings(GradientSettings):
-    """Settings of :class:`LookaheadLOLA` (and those of :class:`GradientSettings`).
+    """Settings of `LookaheadLOLA` (and those of `GradientSettings`).
 
     Attributes:
         eta: the opponents' inner (lookahead) learning rate.
@@ -77,7 +77,7 @@ class LOLA(GradientAgent):
     ``V_i + eta * sum_j grad_j V_i . grad_j V_j`` (``~ grad_i V_i(theta_i, theta_j + eta
     grad_j V_j)``), which adds ``eta * (grad_i grad_j V_i) grad_j V_j`` (the SOS paper's "LOLA").
 
-    Settings: :class:`LOLASettings`.
+    Settings: `LOLASettings`.
     """
 
     name = "lola"
@@ -112,9 +112,9 @@ class LookaheadLOLA(GradientAgent):
 
     The k naive steps of the opponents (simultaneous, with more than two players) keep their
     graph, so the gradient flows through the opponents' anticipated learning. With ``k = 1``
-    and a first-order expansion this is :class:`LOLA` with ``stop_gradient=False``.
+    and a first-order expansion this is `LOLA` with ``stop_gradient=False``.
 
-    Settings: :class:`LookaheadLOLASettings`.
+    Settings: `LookaheadLOLASettings`.
     """
 
     name = "lookahead-lola"

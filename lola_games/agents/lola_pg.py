@@ -27,7 +27,7 @@ the README).
 
 Both the policy logits and the value table start from N(0, 1), as in the code. The code
 draws one batch of episodes for both players; here each player samples its own (the same
-distribution). The functions :func:`first_order_terms` and :func:`second_order_surrogate`
+distribution). The functions `first_order_terms` and `second_order_surrogate`
 are the estimator's pieces, so tests can compare them with DiCE on the same rollouts.
 """
 
@@ -114,11 +114,11 @@ def second_order_surrogate(rewards: Tensor, logp_a: Tensor, logp_b: Tensor, gamm
 class LOLAPG(SampledLearner):
     """LOLA-PG (``corrections=True``) or NL-PG of the LOLA paper, its estimator and steps.
 
-    Defaults are the paper's (:data:`LOLA_PAPER_PG`).
+    Defaults are the paper's (`LOLA_PAPER_PG`).
 
     Args:
         policy: ``"tabular"`` (the code's ``simple_net``), ``"mlp"``, ``"gru"`` or a module.
-        value: the value module (default :class:`TabularValue`, or :class:`MLPValue` for a
+        value: the value module (default `TabularValue`, or `MLPValue` for a
             neural policy).
         hidden_size: width of the default neural policy and value.
         batch_size: episodes per update (per seed).
@@ -129,7 +129,7 @@ class LOLAPG(SampledLearner):
             code, see the module docstring).
         corrections: add the LOLA correction; ``False`` is NL-PG.
         init: initial distribution of the tabular logits and of the value table
-            (:data:`lola_games.rollouts.policies.INITS`, default N(0, 1) as in the code).
+            (`lola_games.rollouts.policies.INITS`, default N(0, 1) as in the code).
         init_scale: its scale.
         metric: the logged score, ``"discounted"`` (the code's) or ``"reward"``.
 

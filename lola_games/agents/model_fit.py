@@ -1,13 +1,13 @@
 """Fitting a model of the opponent's policy to its observed play.
 
-* :func:`fit_policy_model` -- the DiCE paper code's fit, used by
-  :class:`~lola_games.agents.pg.LOLADiCE` with ``opponent_model=True``: the model (a policy
+* `fit_policy_model` -- the DiCE paper code's fit, used by
+  `LOLADiCE` with ``opponent_model=True``: the model (a policy
   module of the agent's own kind) starts where the last update left it and, for each of
   ``om_epochs`` fresh rollouts, takes plain gradient steps of ``lr_om`` on the negative mean
   log-likelihood of the opponent's actions, one per minibatch of ``om_batch_size`` rounds (a
   random permutation of the rounds, all episodes) and one more on the whole rollout.
-* :func:`round_nll` -- that negative log-likelihood per seed, for any policy module.
-* :func:`memory_one_mle` -- the maximum-likelihood memory-one policy of observed play,
+* `round_nll` -- that negative log-likelihood per seed, for any policy module.
+* `memory_one_mle` -- the maximum-likelihood memory-one policy of observed play,
   in closed form: ``logit_s = log((C_s + prior) / (D_s + prior))`` from the counts of the
   opponent's actions in each state (``prior`` pseudo-counts keep the logits finite).
 """

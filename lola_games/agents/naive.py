@@ -3,12 +3,12 @@
 Every exact learner follows its own ascent direction ``d`` on its value: the unnormalised
 discounted value of memory-one logits in a matrix game (the scale on which the LOLA paper
 states learning rates), or minus its loss in a differentiable game
-(:mod:`lola_games.games.differentiable`)::
+(`lola_games.games.differentiable`)::
 
     own <- own + lr * d                  (optimizer "sgd", the paper's plain step)
     own <- Adam(lr) step on the loss -d  (optimizer "adam")
 
-using the optimizers of :mod:`lola_games.functional.lookahead` on the loss ``-V``. The learners are
+using the optimizers of `lola_games.functional.lookahead` on the loss ``-V``. The learners are
 written for any number of players: ``other`` is the opponent's params, or the tuple of the
 other players' params in player order.
 """
@@ -66,8 +66,8 @@ class GradientSettings(AgentSettings):
 
 
 class GradientAgent(Agent):
-    """Exact-gradient learner on memory-one logits; subclasses define :meth:`direction`.
-    Settings: :class:`GradientSettings`."""
+    """Exact-gradient learner on memory-one logits; subclasses define `direction`.
+    Settings: `GradientSettings`."""
 
     Settings: ClassVar[type[AgentSettings] | None] = GradientSettings
     settings: GradientSettings
@@ -95,7 +95,7 @@ class GradientAgent(Agent):
 
     def check_game(self, game: Any) -> None:
         """Raise ``ValueError`` unless ``game`` gives exact values: a two-action matrix game
-        (memory-one values) or a differentiable game (:mod:`lola_games.games.differentiable`)."""
+        (memory-one values) or a differentiable game (`lola_games.games.differentiable`)."""
         if not is_differentiable(game):
             raise ValueError(
                 f"agent {self.name!r} learns from exact gradients of the players' values: it "

@@ -4,7 +4,7 @@ These learners learn from play: one update of the runner is one episode of ``rol
 rounds of the iterated game, started from START, in which the learner updates its tables
 after every round (the published tournament's loop). They are tabular over the memory-one
 state (start, then the last outcome CC, CD, DC, DD from the learner's own side, the order of
-:attr:`MatrixGame.state_names`), batched over seeds: every table has a leading seed
+`MatrixGame.state_names`), batched over seeds: every table has a leading seed
 dimension ``[S, ...]``.
 
 With the published hyper-parameters (``alpha`` 0.01 with decay, ``eps`` 0.05, ...) and step
@@ -43,7 +43,7 @@ updates; a joint episode lasts player 0's ``rollout_len``.
 
 **Memory-one view.** Their policies are memory-one (``logits`` gives P(action 0) per state,
 ``1 - eps`` or ``eps`` for the Q-learners, ``pi`` for PHC and WoLF), so exact learners can
-learn against them and they are evaluated exactly (:func:`exact_evaluate`).
+learn against them and they are evaluated exactly (`exact_evaluate`).
 
 Registry names: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``.
 """
@@ -105,8 +105,8 @@ def _best(values: Tensor) -> Tensor:
 class OnlineLearner(Agent):
     """Base class: a tabular learner over memory-one states that learns while it plays.
 
-    Subclasses define :meth:`init_tables`, :meth:`act_probs` (P(action 0) in given states)
-    and :meth:`learn` (one round's update); :meth:`update` plays the episode.
+    Subclasses define `init_tables`, `act_probs` (P(action 0) in given states)
+    and `learn` (one round's update); `update` plays the episode.
 
     Args:
         alpha: initial Q-learning rate.
@@ -236,7 +236,7 @@ class NaiveQLearner(OnlineLearner):
     Args:
         alpha, alpha_decay: Q-learning rate ``1 / (1 / alpha + T * alpha_decay)``.
         eps: probability of the non-greedy action.
-        gamma, rollout_len: see :class:`OnlineLearner`.
+        gamma, rollout_len: see `OnlineLearner`.
     """
 
     name = "nl-q"
@@ -263,7 +263,7 @@ class NaiveQLearner(OnlineLearner):
 class JointActionLearner(OnlineLearner):
     """JAL-Q: Q-values of joint actions and the opponent's empirical frequencies per state.
 
-    Args: as :class:`NaiveQLearner`.
+    Args: as `NaiveQLearner`.
     """
 
     name = "jal-q"
@@ -324,7 +324,7 @@ class PolicyHillClimbing(OnlineLearner):
     Args:
         alpha, alpha_decay: Q-learning rate schedule.
         delta, delta_decay: policy step ``1 / (1 / delta + T * delta_decay)``.
-        gamma, rollout_len: see :class:`OnlineLearner`.
+        gamma, rollout_len: see `OnlineLearner`.
     """
 
     name = "phc"
@@ -364,7 +364,7 @@ class WoLFPolicyHillClimbing(PolicyHillClimbing):
         alpha, alpha_decay: Q-learning rate schedule.
         delta, delta_decay: the winning step ``1 / (1 / delta + T * delta_decay)``; twice it
             when losing.
-        gamma, rollout_len: see :class:`OnlineLearner`.
+        gamma, rollout_len: see `OnlineLearner`.
     """
 
     name = "wolf-phc"
@@ -453,7 +453,7 @@ def play_episode(
 
     Args:
         game: a two-action matrix game.
-        agents: the two players' agents; an :class:`OnlineLearner` plays and learns from its
+        agents: the two players' agents; an `OnlineLearner` plays and learns from its
             tables, any other player plays the fixed P(action 0) given in ``params``.
         params: per player, the learner's tables or P(action 0) per state ``[S, 5]``.
         length: rounds.

@@ -6,19 +6,19 @@ model of the opponent's policy to the opponent's observed actions by maximum lik
 shapes the model's learning instead of the opponent's (the LOLA paper's Sec. 3.4; the DiCE
 paper's LOLA-DiCE-OM).
 
-* :func:`fit_policy_model` -- the DiCE paper code's fit, used by
-  :class:`~lola_games.agents.pg.LOLADiCE` with ``opponent_model=True``: the model (a policy
+* `fit_policy_model` -- the DiCE paper code's fit, used by
+  `LOLADiCE` with ``opponent_model=True``: the model (a policy
   module of the agent's own kind) starts where the last update left it and, for each of
   ``om_epochs`` fresh rollouts, takes plain gradient steps of ``lr_om`` on the negative mean
   log-likelihood of the opponent's actions, one per minibatch of ``om_batch_size`` rounds (a
   random permutation of the rounds, all episodes) and one more on the whole rollout.
-* :func:`memory_one_mle` -- the maximum-likelihood memory-one policy of observed play,
+* `memory_one_mle` -- the maximum-likelihood memory-one policy of observed play,
   in closed form: ``logit_s = log((C_s + prior) / (D_s + prior))`` from the counts of the
   opponent's actions in each state (``prior`` pseudo-counts keep the logits finite).
-* :class:`ModelledOpponent` (registered as ``lola-om``: LOLA-Ex on the model, the LOLA
+* `ModelledOpponent` (registered as ``lola-om``: LOLA-Ex on the model, the LOLA
   paper's LOLA-OM with exact gradients) -- wraps an exact learner: before each update it
   plays ``batch_size`` episodes of ``rollout_len`` rounds against the opponent, fits the
-  memory-one model with :func:`memory_one_mle` and gives the learner the model's logits in
+  memory-one model with `memory_one_mle` and gives the learner the model's logits in
   place of the opponent's. It is evaluated exactly, like the learner it wraps.
 """
 
@@ -45,7 +45,7 @@ class ModelledOpponent(Agent):
         learner: an exact learner on memory-one logits (``mode == "exact"``).
         batch_size: episodes of real play per update (per seed).
         rollout_len: rounds per episode.
-        prior: pseudo-counts of :func:`memory_one_mle`.
+        prior: pseudo-counts of `memory_one_mle`.
 
     Raises:
         ValueError: ``learner`` is not an exact learner, or a count/prior out of range.
@@ -101,11 +101,11 @@ class ModelledOpponent(Agent):
 
 
 class LOLAOM(ModelledOpponent):
-    """LOLA-Ex (:class:`~lola_games.agents.lola.LOLA`) on a fitted model of the opponent.
+    """LOLA-Ex (`LOLA`) on a fitted model of the opponent.
 
     Args:
-        lr, eta, stop_gradient, optimizer: those of :class:`~lola_games.agents.lola.LOLA`.
-        batch_size, rollout_len, prior: those of :class:`ModelledOpponent`.
+        lr, eta, stop_gradient, optimizer: those of `LOLA`.
+        batch_size, rollout_len, prior: those of `ModelledOpponent`.
     """
 
     name = "lola-om"

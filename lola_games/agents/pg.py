@@ -7,7 +7,7 @@ the agent with policy ``theta`` against an opponent ``phi``, one update is::
     phi_{k+1} = phi_k - lr_in * grad_phi L_other(theta, phi_k)       k < n_lookaheads
     theta <- optimizer(lr_out) step on grad_theta L_own(theta, phi_K(theta))
 
-``L_i = -mean over episodes of DiCE_i`` (:func:`lola_games.values.dice.dice_objective`), each term
+``L_i = -mean over episodes of DiCE_i`` (`lola_games.values.dice.dice_objective`), each term
 on a fresh batch of rollouts sampled with the current parameters (``theta`` and ``phi_k``).
 The lookahead is asymmetric: the agent keeps its own parameters and imagines only the
 opponent's plain gradient steps, which keep their graph, so the outer gradient flows through
@@ -16,34 +16,34 @@ the opponent's anticipated learning. ``NaivePG`` is the same learner with no loo
 Options (every setting of the two references below is one of them):
 
 * ``baseline``: ``"batch-mean"`` (rewards centred by their mean over the batch at each
-  round, :func:`~lola_games.values.dice.centre_by_batch_mean`), ``"value"`` (a learned value
+  round, `centre_by_batch_mean`), ``"value"`` (a learned value
   function, trained after each update on the outer rollout's discounted returns-to-go) or
   ``"none"``;
 * ``optimizer``: the outer step, ``"sgd"`` (plain gradient step), ``"adam"`` or
   ``"adam-reset"`` (Adam restarted at every update, as the POLA paper's code);
-* ``init``: initial logits of a tabular policy (:func:`lola_games.rollouts.policies.random_logits`);
+* ``init``: initial logits of a tabular policy (`lola_games.rollouts.policies.random_logits`);
 * ``magic_box``: ``False`` is the DiCE paper's "no DiCE" ablation (first-order surrogate);
 * ``metric``: what the runner logs as a player's value, the mean reward per round
   (``"reward"``) or the normalised discounted return ``(1 - gamma) sum_t gamma^t r_t``
   (``"discounted"``), both as the mean over one fresh batch of ``batch_size`` episodes;
 * ``opponent_model``: do not read the opponent's parameters; fit a model of its policy to its
-  observed actions (:func:`lola_games.agents.opponent_model.fit_policy_model`) before each
+  observed actions (`lola_games.agents.opponent_model.fit_policy_model`) before each
   update, and look ahead through the model's learning instead. As in the DiCE paper's code,
   the lookahead and outer rollouts are then played against the model.
 
-:data:`DICE_PAPER` holds the settings of the DiCE paper's own code (alshedivat/lola,
-``scripts/run_lola_dice.py``; they are the constructor's defaults) and :data:`UNOFFICIAL_PORT`
+`DICE_PAPER` holds the settings of the DiCE paper's own code (alshedivat/lola,
+``scripts/run_lola_dice.py``; they are the constructor's defaults) and `UNOFFICIAL_PORT`
 those of an unofficial PyTorch port. Agent parameters are a dict ``{"policy", "value"}`` (and
 ``"model"``, the opponent model, with ``opponent_model``) of stacked per-seed tensors
-``[S, ...]`` (see :mod:`lola_games.rollouts.policies`); losses are means over episodes summed over
+``[S, ...]`` (see `lola_games.rollouts.policies`); losses are means over episodes summed over
 seeds, so each seed gets exactly its own gradient. The agents are registered as
-``lola-dice`` and ``naive-pg`` and evaluated by :func:`evaluate_sampled`.
+``lola-dice`` and ``naive-pg`` and evaluated by `evaluate_sampled`.
 
 The same update plays two-action matrix games and the Coin Game
-(:class:`~lola_games.games.coin.CoinGame`): the policy name picks networks for the game's
-observations, built by :meth:`SampledLearner.modules` for the game it is given, and rollouts
-come from the game's sampler (both in :mod:`lola_games.rollouts.games`).
-:data:`POLA_COIN` and :data:`LOLA_PAPER_COIN` hold the published Coin Game settings.
+(`CoinGame`): the policy name picks networks for the game's
+observations, built by `SampledLearner.modules` for the game it is given, and rollouts
+come from the game's sampler (both in `lola_games.rollouts.games`).
+`POLA_COIN` and `LOLA_PAPER_COIN` hold the published Coin Game settings.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ METRICS = ("reward", "discounted")
 OPTIMIZERS = ("sgd", "adam", "adam-reset")
 """Outer steps: plain gradient steps, Adam, or Adam whose moments restart at every update
 (each step is then Adam's first, ``lr * g / (|g| + eps)`` per parameter; so is the value
-function's), as in the POLA paper's code (see :data:`POLA_COIN`)."""
+function's), as in the POLA paper's code (see `POLA_COIN`)."""
 
 DICE_PAPER: dict[str, Any] = {
     "batch_size": 64, "rollout_len": 150, "lr_out": 0.2, "lr_in": 0.1, "optimizer": "sgd",
@@ -150,8 +150,8 @@ a dense layer of 64 units (ReLU) then a GRU of 64 units (``"coin-gru"``); a lear
 baseline in the Loaded-DiCE form with GAE lambda 1, which is the ``"mao"`` form here, except
 that the code also bootstraps the value of the state after the last round; mean reward per
 round logged. The code's value function is a GRU over the history, here a memoryless MLP of
-the board (:class:`~lola_games.rollouts.policies.CoinMLPValue`); its two players see red's view of the
-board, here each its own (:mod:`lola_games.games.coin`)."""
+the board (`CoinMLPValue`); its two players see red's view of the
+board, here each its own (`lola_games.games.coin`)."""
 
 LOLA_PAPER_COIN: dict[str, Any] = {
     "policy": "conv-gru", "hidden_size": 32, "batch_size": 4000, "rollout_len": 150,
@@ -160,8 +160,7 @@ LOLA_PAPER_COIN: dict[str, Any] = {
 """The LOLA paper's Coin Game setting (alshedivat/lola, ``scripts/run_lola.py`` defaults for
 ``CoinGame`` run by ``lola/train_cg.py``; gamma 0.96, 100,000 updates): 4000 episodes of 150
 rounds per update, plain steps of 0.005, two 3 x 3 convolutions of 20 channels and a
-recurrent layer of 32 units (``"conv-gru"``, see :class:`~lola_games.rollouts.policies.
-CoinConvGRUPolicy`), a learned value baseline. As NL-PG through DiCE; the paper's LOLA-PG
+recurrent layer of 32 units (``"conv-gru"``, see `CoinConvGRUPolicy`), a learned value baseline. As NL-PG through DiCE; the paper's LOLA-PG
 used its own estimator, and its value head is trained with plain steps of 1 on TD targets
 (here Adam on returns-to-go)."""
 
@@ -202,7 +201,7 @@ def sampled_metrics(
     ``p_start``, ``p_CC``, ``p_CD``, ``p_DC``, ``p_DD`` (P(action 0) per memory-one state,
     own side).
 
-    The Coin Game (:func:`lola_games.rollouts.coin.coin_metrics`): ``value`` (always the mean
+    The Coin Game (`lola_games.rollouts.coin.coin_metrics`): ``value`` (always the mean
     reward per round, the score of the Coin Game papers), ``own_coin_share``,
     ``coins_per_round``, and ``discounted_return`` when that learner's ``metric`` is
     ``"discounted"``. Memory-one probabilities do not apply.
@@ -228,7 +227,7 @@ def sampled_metrics(
 
 
 evaluate_sampled = sampled_metrics
-"""The runner's evaluator of the sampled learners (:func:`sampled_metrics`)."""
+"""The runner's evaluator of the sampled learners (`sampled_metrics`)."""
 
 
 class SampledLearner(Agent):
@@ -255,7 +254,7 @@ class SampledLearner(Agent):
 
         ``policy``/``value`` are the modules before a game is given: those of a matrix game
         for the matrix policy names, of the 3 x 3 Coin Game for the Coin Game names;
-        :meth:`modules` gives them for any game.
+        `modules` gives them for any game.
         """
         self.hidden_size = _count("hidden_size", hidden_size)
         self.batch_size = _count("batch_size", batch_size)
@@ -271,7 +270,7 @@ class SampledLearner(Agent):
 
     def modules(self, game: Any = None) -> tuple[nn.Module, nn.Module]:
         """``(policy, value)`` modules of this learner on ``game`` (see
-        :func:`lola_games.rollouts.games.build_modules`); built once per board size."""
+        `lola_games.rollouts.games.build_modules`); built once per board size."""
         if not is_coin_game(game) or (self.policy_option in COIN_POLICIES
                                       and game.grid_size == 3):
             return self.policy, self.value
@@ -311,7 +310,7 @@ class SampledLearner(Agent):
         return memory_one_probs(self.policy, params["policy"])
 
     def logits(self, params: AgentParams) -> Tensor:
-        """Memory-one logits ``[S, 5]`` of P(action 0) (see :meth:`probs`)."""
+        """Memory-one logits ``[S, 5]`` of P(action 0) (see `probs`)."""
         if isinstance(self.policy, TabularPolicy):
             return params["policy"]["logits"]
         probs = self.probs(params)
@@ -322,8 +321,8 @@ def as_player(agent: Agent, params: Any, game: Any = None
               ) -> tuple[nn.Module, AgentParams, nn.Module | None]:
     """(policy module, ``{"policy", "value"}`` params, value module or None) of any agent.
 
-    Sampled learners expose their modules on ``game`` (:meth:`SampledLearner.modules`); an
-    exact agent's memory-one logits ``[S, 5]`` are played by a :class:`TabularPolicy` (it
+    Sampled learners expose their modules on ``game`` (`SampledLearner.modules`); an
+    exact agent's memory-one logits ``[S, 5]`` are played by a `TabularPolicy` (it
     has no value function).
     """
     if isinstance(agent, SampledLearner):
@@ -335,9 +334,9 @@ def as_player(agent: Agent, params: Any, game: Any = None
 class LOLADiCE(SampledLearner):
     """LOLA-DiCE learner (``n_lookaheads >= 1``) over any policy module.
 
-    Defaults are the DiCE paper's code (:data:`DICE_PAPER`) with 2 lookaheads.
+    Defaults are the DiCE paper's code (`DICE_PAPER`) with 2 lookaheads.
 
-    Plays two-action matrix games and the Coin Game (:data:`POLA_COIN`, the POLA paper's
+    Plays two-action matrix games and the Coin Game (`POLA_COIN`, the POLA paper's
     LOLA-DiCE setting there).
 
     Args:
@@ -346,8 +345,8 @@ class LOLADiCE(SampledLearner):
             observation with the other action's logit fixed at 0), ``"mlp"`` or ``"gru"``;
             on the Coin Game ``"conv-gru"`` (the LOLA paper's), ``"coin-mlp"`` or
             ``"coin-gru"`` (the POLA paper's); or any ``nn.Module`` with the policy signature
-            of :mod:`lola_games.rollouts.policies` (see :mod:`lola_games.rollouts.games`).
-        value: value module of the ``"value"`` baseline (default: :class:`TabularValue` for
+            of `lola_games.rollouts.policies` (see `lola_games.rollouts.games`).
+        value: value module of the ``"value"`` baseline (default: `TabularValue` for
             a tabular policy, a network of the policy's observations otherwise).
         hidden_size: width of the default networks (MLP, GRU, value).
         n_lookaheads: the opponent's imagined learning steps (0 gives NL-PG).
@@ -356,13 +355,13 @@ class LOLADiCE(SampledLearner):
         lr_out: outer learning rate.
         lr_in: plain gradient step size of the opponent's lookahead.
         lr_v: Adam learning rate of the value function (``baseline="value"``).
-        optimizer: outer step, ``"sgd"``, ``"adam"`` or ``"adam-reset"`` (:data:`OPTIMIZERS`).
+        optimizer: outer step, ``"sgd"``, ``"adam"`` or ``"adam-reset"`` (`OPTIMIZERS`).
         baseline: ``"batch-mean"``, ``"value"`` or ``"none"`` (``True``/``False`` mean
             ``"value"``/``"none"``).
         baseline_form: ``"dice"`` or ``"mao"``: the value baseline's form (see
-            :mod:`lola_games.values.dice`).
+            `lola_games.values.dice`).
         init: initial logits of a tabular policy, one of
-            :data:`lola_games.rollouts.policies.INITS` (neural policies keep their modules'
+            `lola_games.rollouts.policies.INITS` (neural policies keep their modules'
             initialisation).
         init_scale: scale of ``init`` (default ``1/sqrt(5)`` for ``"truncated-normal"``,
             the linear layer's default, else 1).
@@ -595,7 +594,7 @@ class LOLADiCE(SampledLearner):
 class NaivePG(LOLADiCE):
     """NL-PG: policy gradient through the DiCE objective with no opponent lookahead.
 
-    Takes the options of :class:`LOLADiCE` except ``n_lookaheads`` and ``lr_in``;
+    Takes the options of `LOLADiCE` except ``n_lookaheads`` and ``lr_in``;
     ``opponent_model=True`` is an error (a naive learner does not use its opponent).
     """
 

@@ -1,6 +1,6 @@
 """POLA with exact values (Zhao et al. 2022, "Proximal Learning With Opponent-Learning Awareness").
 
-Notation as in :mod:`lola_games.agents.lola`: ``theta1`` is this learner's params, ``theta2``
+Notation as in `lola_games.agents.lola`: ``theta1`` is this learner's params, ``theta2``
 the opponent's, ``pi(theta)`` their memory-one policies, ``V1``/``V2`` the unnormalised
 discounted values, ``D`` a divergence (the policy KL, or the params' squared L2 distance).
 One POLA update from ``(theta1_t, theta2_t)``::
@@ -16,7 +16,7 @@ One POLA update from ``(theta1_t, theta2_t)``::
 
 With the KL divergence the proximal problems are defined on policies, so their solutions do
 not depend on how the policies are parameterised (``policy="tabular"`` or ``"mlp"``, see
-:mod:`lola_games.functional.parameterisations`); LOLA's gradient steps do. With ``inner_steps=1`` the
+`lola_games.functional.parameterisations`); LOLA's gradient steps do. With ``inner_steps=1`` the
 inner problem is one naive step (``beta_in`` then has no effect: the divergence's gradient is
 zero at the anchor), the "outer POLA" of the authors' exact-value experiments
 (``LOLA_exact.py --outer_exact_prox --actual_update``). With ``beta_out = beta_in = 0`` and one
@@ -118,7 +118,7 @@ class POLA(Agent):
                     device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
                     *, game: Any = None, player: int = 0) -> Any:
         """Tabular logits ``[S, 5]`` ~ N(0, init_std^2), or MLP weights (see
-        :mod:`lola_games.functional.parameterisations`)."""
+        `lola_games.functional.parameterisations`)."""
         check_positive_int("n_seeds", n_seeds)
         return self.param.init(n_seeds, generator, device, dtype, self.init_std)
 

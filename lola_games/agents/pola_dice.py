@@ -1,14 +1,14 @@
 """POLA-DiCE and POLA-OM: POLA on sampled rollouts (Zhao et al. 2022, "Proximal Learning With
 Opponent-Learning Awareness", Sec. 4.2 and App. B.2).
 
-The proximal problems of :mod:`lola_games.agents.pola`, with the values replaced by DiCE
-objectives (:mod:`lola_games.values.dice`) and the exact policy KL by a KL measured on the states
+The proximal problems of `lola_games.agents.pola`, with the values replaced by DiCE
+objectives (`lola_games.values.dice`) and the exact policy KL by a KL measured on the states
 of the rollouts. ``theta`` is this learner's policy, ``phi`` the opponent's; ``L_i(theta,
 phi)`` is ``-DiCE_i`` (mean over the episodes of a fresh rollout of both players, as in
-:class:`~lola_games.agents.pg.LOLADiCE`), and ``KL_i(anchor || p)`` is the KL divergence
+`LOLADiCE`), and ``KL_i(anchor || p)`` is the KL divergence
 between player ``i``'s action distributions under ``anchor`` and under ``p``, averaged over
 the rounds and episodes of that same rollout, at the observations player ``i`` saw there
-(:func:`rollout_kl`). One update from ``(theta_t, phi_t)``::
+(`rollout_kl`). One update from ``(theta_t, phi_t)``::
 
     inner problem (the opponent's proximal response, a function of theta), phi_0 = phi_t:
         phi_{k+1} = phi_k - lr_in * grad_phi [L_other(theta, phi_k)
@@ -35,16 +35,16 @@ updates. The model then stands in for the opponent throughout the update: the in
 problem starts from, and is anchored at, the model, and all rollouts of the update are
 played against it.
 
-:data:`POLA_IPD` holds the settings of the POLA code for the IPD (Silent-Zebra/POLA,
+`POLA_IPD` holds the settings of the POLA code for the IPD (Silent-Zebra/POLA,
 ``jax_files/POLA_dice_jax.py`` with the README's commands for Fig. 4); they are the
-constructor's defaults, except the policy (see :class:`POLADiCE`).
+constructor's defaults, except the policy (see `POLADiCE`).
 
 The same update plays the Coin Game through the sampled learners' code path
-(:mod:`lola_games.rollouts.games`): a Coin Game policy name (``"coin-gru"``, the
+(`lola_games.rollouts.games`): a Coin Game policy name (``"coin-gru"``, the
 POLA paper's network) gives networks for the board of the game played
-(:meth:`~lola_games.agents.pg.SampledLearner.modules`), rollouts come from the Coin Game
+(`modules`), rollouts come from the Coin Game
 sampler, and the KL terms are taken at the boards each player saw in them.
-:data:`POLA_DICE_COIN` and :data:`POLA_OM_COIN` hold the POLA code's Coin Game settings.
+`POLA_DICE_COIN` and `POLA_OM_COIN` hold the POLA code's Coin Game settings.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ POLA_IPD: dict[str, Any] = {
 }
 """POLA-DiCE and POLA-OM on the IPD as in the POLA code (README commands for Fig. 4, run by
 ``jax_files/POLA_dice_jax.py``; gamma 0.96 and the contribution-game IPD with factor 1.33,
-:func:`lola_games.games.paper.contribution_ipd`): 2000 episodes of 50 rounds per rollout;
+`lola_games.games.paper.contribution_ipd`): 2000 episodes of 50 rounds per rollout;
 2 inner steps of plain SGD 0.005 with ``inner_beta`` 10; 200 outer steps of Adam 0.003
 (restarted at every update) with ``outer_beta`` 100; a learned value baseline trained with
 Adam 0.0005 and used in the Loaded-DiCE form with GAE lambda 1 (``"mao"`` here); the mean
@@ -116,7 +116,7 @@ of 50 rounds per rollout; 4 inner steps of plain SGD 0.01 with ``inner_beta`` 5;
 steps of Adam 0.003 (restarted at every update) with ``outer_beta`` 150; the value baseline
 as on the IPD; the POLA paper's network, a dense layer of 64 units (ReLU), a GRU of 64
 units and a linear head (``"coin-gru"``). As for the LOLA-DiCE baseline there
-(:data:`lola_games.agents.pg.POLA_COIN`), the code's value function is a GRU over the
+(`lola_games.agents.pg.POLA_COIN`), the code's value function is a GRU over the
 history (here an MLP of the board) and its two players see red's view of the board (here
 each its own)."""
 
@@ -176,7 +176,7 @@ def evaluate_pola(
     gamma: float,
     generator: torch.Generator | None = None,
 ) -> dict[str, Tensor]:
-    """:func:`~lola_games.agents.pg.sampled_metrics`, and on a two-action matrix game each
+    """`sampled_metrics`, and on a two-action matrix game each
     player's mean reward per round against the POLA code's fixed strategies:
     ``vs_alld``, ``vs_allc``, ``vs_tft`` (each ``[2, S]``; a fresh batch of episodes of the
     first sampled learner's size, the player in its own seat)."""
@@ -205,16 +205,16 @@ def evaluate_pola(
 class POLADiCE(LOLADiCE):
     """POLA-DiCE (and, with ``opponent_model=True``, POLA-OM) over any policy module.
 
-    Defaults are the POLA code's IPD settings (:data:`POLA_IPD`) with a tabular policy; the
+    Defaults are the POLA code's IPD settings (`POLA_IPD`) with a tabular policy; the
     POLA code's policy is a dense layer of 64 units (ReLU) and a GRU of 64 units over both
     players' previous actions (``policy="gru", hidden_size=64`` is the nearest here: a GRU
     of 64 units over the one-hot last outcome, without the dense layer).
-    On the Coin Game give a Coin Game policy (``"coin-gru"`` as in :data:`POLA_DICE_COIN`,
+    On the Coin Game give a Coin Game policy (``"coin-gru"`` as in `POLA_DICE_COIN`,
     ``"coin-mlp"``, ``"conv-gru"``).
 
     Args:
         policy, value, hidden_size, init, init_scale, magic_box, metric, baseline,
-            baseline_form: as in :class:`~lola_games.agents.pg.LOLADiCE`.
+            baseline_form: as in `LOLADiCE`.
         batch_size: episodes per rollout (per seed).
         rollout_len: rounds per episode.
         lr_out: outer step size.
@@ -287,7 +287,7 @@ class POLADiCE(LOLADiCE):
     def init_params(self, n_seeds: int, generator: torch.Generator | None = None,
                     device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
                     *, game: Any = None, player: int = 0) -> AgentParams:
-        """Those of :class:`~lola_games.agents.pg.LOLADiCE`, and with an opponent model also
+        """Those of `LOLADiCE`, and with an opponent model also
         the model's value function (``"model_value"``)."""
         params = super().init_params(n_seeds, generator, device, dtype, game=game,
                                      player=player)
@@ -333,7 +333,7 @@ class POLADiCE(LOLADiCE):
                     ) -> tuple[nn.Module, AgentParams, nn.Module | None, AgentParams]:
         """``(policy module, {"policy", "value"} params, value module, own)`` of the opponent
         this update shapes: the real one (read through
-        :func:`~lola_games.agents.pg.as_player`), or with an opponent model the model refitted
+        `as_player`), or with an opponent model the model refitted
         to the real one's play (``own`` then holds the refitted model)."""
         other_policy, other, other_value = as_player(ctx.other, other, ctx.game)
         if not self.opponent_model:
@@ -407,8 +407,8 @@ class POLADiCE(LOLADiCE):
 
 
 class POLAOM(POLADiCE):
-    """POLA-OM: :class:`POLADiCE` with ``opponent_model=True``; the same options but that
-    one (the signature is :class:`POLADiCE`'s without it), defaults :data:`POLA_IPD`."""
+    """POLA-OM: `POLADiCE` with ``opponent_model=True``; the same options but that
+    one (the signature is `POLADiCE`'s without it), defaults `POLA_IPD`."""
 
     name = "pola-om"
 

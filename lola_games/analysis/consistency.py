@@ -2,7 +2,7 @@
 
 Update functions ``h_j(theta)`` (ascent directions; a player steps ``theta_j + lr * h_j``) are
 consistent with look-ahead rate ``eta`` when every ``h_j`` equals
-``grad_j V_j(theta_j, theta_-j + eta h_-j(theta))`` (:mod:`lola_games.agents.cola`). The
+``grad_j V_j(theta_j, theta_-j + eta h_-j(theta))`` (`lola_games.agents.cola`). The
 consistency loss of a point ``theta`` is
 
     C(theta) = sum_j || h_j(theta) - grad_j V_j(theta_j, theta_-j + eta h_-j(theta)) ||^2
@@ -10,7 +10,7 @@ consistency loss of a point ``theta`` is
 and the COLA paper reports its mean over points drawn uniformly from the training region
 ``[-r, r]^D`` (``r = 1`` in polynomial games, ``7`` where parameters are log-odds), in the
 scaling of its official notebook (``h`` without the learning rate): LOLA's is 128 on Tandem at
-look-ahead rate 1. This module measures it for HOLA-n (:mod:`lola_games.agents.hola`), COLA's
+look-ahead rate 1. This module measures it for HOLA-n (`lola_games.agents.hola`), COLA's
 trained networks and any other update, and the cosine similarity between two updates.
 
 Points are a batch (the seed dimension), so thousands are measured at once.

@@ -1,22 +1,22 @@
 """Figures and tables of training runs: learning curves, end-of-training policies, results.
 
-Every plot function takes runs (:class:`~lola_games.runner.rundir.Run` objects or run directories),
+Every plot function takes runs (`Run` objects or run directories),
 draws with matplotlib's object API (``Figure`` objects, never ``pyplot``, so no display and no
 global backend state are involved; PNGs are rendered by Agg) and returns the
-:class:`~matplotlib.figure.Figure`; :func:`save_figure` writes it as PNG and PDF.
+`Figure`; `save_figure` writes it as PNG and PDF.
 
-Conventions (those of :mod:`lola_games.runner.rundir`): values are rewards per step ``[U, S]``
+Conventions (those of `lola_games.runner.rundir`): values are rewards per step ``[U, S]``
 (``U`` logged updates, ``S`` seeds); the *joint score* is the mean of both players' values;
 policies are P(action 0) in the memory-one states (start, CC, CD, DC, DD), each player seen
 from its own side (``CD`` = "I played C, the other D").
 
-Outcome classes used by :func:`results_table` (all judged after the last logged update):
+Outcome classes used by `results_table` (all judged after the last logged update):
 
-* the game's named outcomes of :data:`lola_games.runner.train.OUTCOMES`, e.g. IPD *cooperation*
+* the game's named outcomes of `lola_games.runner.train.OUTCOMES`, e.g. IPD *cooperation*
   (joint score > -1.1), IPD *defection (Nash)* (joint score < -1.9), matching-pennies
   *Nash* (all 5 probabilities of both players within 0.1 of 0.5); see
-  :func:`lola_games.runner.train.outcome_shares`;
-* IPD *TFT-like* (:func:`tft_like`): a player whose P(C) is above 0.9 after CC and DC (the
+  `lola_games.runner.train.outcome_shares`;
+* IPD *TFT-like* (`tft_like`): a player whose P(C) is above 0.9 after CC and DC (the
   opponent cooperated) and below 0.1 after CD and DD (the opponent defected), from its own
   side; the first move is not judged (its weight is discounted away and learning barely
   moves it). The table reports, for each player, the share of seeds where it is TFT-like.
@@ -62,18 +62,18 @@ METRICS = {
     "value_1": "player 1 reward per step",
     "nash_distance": "max |P(action 0) - 0.5| over states and players",
 }
-"""Curves :func:`plot_learning_curves` draws under these names, with their axis labels. Any
+"""Curves `plot_learning_curves` draws under these names, with their axis labels. Any
 named metric of a run works too: ``<metric>_<player>`` (e.g. ``own_coin_share_0``) for one
 player, ``<metric>`` for its mean over the players."""
 
 TFT_HIGH, TFT_LOW = 0.9, 0.1
-"""Thresholds of :func:`tft_like`."""
+"""Thresholds of `tft_like`."""
 
 RunLike = Run | str | os.PathLike
 
 
 def as_runs(runs: RunLike | Iterable[RunLike]) -> list[Run]:
-    """Runs from :class:`Run` objects and/or run directories (read with ``load_run``).
+    """Runs from `Run` objects and/or run directories (read with ``load_run``).
 
     Raises:
         ValueError: no runs, or a run with no logged update.
@@ -96,7 +96,7 @@ def as_runs(runs: RunLike | Iterable[RunLike]) -> list[Run]:
 
 
 def metric(run: Run, name: str) -> np.ndarray:
-    """``[U, S]`` curve ``name`` for every logged update and seed: a key of :data:`METRICS`,
+    """``[U, S]`` curve ``name`` for every logged update and seed: a key of `METRICS`,
     a run metric of one player (``<metric>_<player>``) or a run metric averaged over the
     players (``<metric>``).
 
@@ -167,8 +167,8 @@ def plot_learning_curves(
     labels: Sequence[str] | None = None,
     reference_levels: bool = True,
 ) -> Figure:
-    """One line per run: ``metric_name`` (see :data:`METRICS`) against update, mean across
-    seeds with a shaded ``band`` (see :data:`BANDS`).
+    """One line per run: ``metric_name`` (see `METRICS`) against update, mean across
+    seeds with a shaded ``band`` (see `BANDS`).
 
     For ``joint`` the game's ``reference_levels`` (e.g. IPD mutual cooperation -1 and mutual
     defection -2) are drawn as dotted lines; for ``nash_distance`` the 0.1 tolerance of the
@@ -177,7 +177,7 @@ def plot_learning_curves(
 
     Args:
         runs: runs or run directories, all of the same game.
-        metric_name: a key of :data:`METRICS`.
+        metric_name: a key of `METRICS`.
         band: ``"std"`` or ``"ci95"``.
         ax: draw into these axes (default: a new figure).
         title: axes title (default: the game's description).
@@ -224,7 +224,7 @@ def plot_joint_scores(
 ) -> Figure:
     """Joint score (mean of both players' reward per step) against update, one line per run,
     mean with a ``band`` across seeds and the game's reference levels; see
-    :func:`plot_learning_curves` for the keyword arguments."""
+    `plot_learning_curves` for the keyword arguments."""
     return plot_learning_curves(runs, "joint", band, **kwargs)
 
 
@@ -322,8 +322,8 @@ def results_table(runs: RunLike | Iterable[RunLike]) -> list[dict[str, Any]]:
     step), ``joint``/``joint_std`` (of the joint score), the mean over seeds and players of
     every other named metric except memory-one probabilities (e.g. ``own_coin_share``), then
     the share of seeds (0..1) at each named outcome of
-    :func:`lola_games.runner.train.outcome_shares`, and for memory-one IPD runs
-    ``TFT-like p<i>`` (share of seeds where player ``i`` is :func:`tft_like`).
+    `lola_games.runner.train.outcome_shares`, and for memory-one IPD runs
+    ``TFT-like p<i>`` (share of seeds where player ``i`` is `tft_like`).
     Standard deviations are over seeds with ``ddof=0`` (as ``numpy.std``).
     """
     rows = []
@@ -378,7 +378,7 @@ def _shares(rows: Sequence[dict[str, Any]]) -> set[str]:
 
 
 def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows of :func:`results_table` as a markdown table: ``mean (std)`` per value, other
+    """The rows of `results_table` as a markdown table: ``mean (std)`` per value, other
     metrics' means, and outcome shares in percent (``-`` where a run has no such column)."""
     n_players = _players(rows)
     extra = _columns(rows)[len(_fixed(rows)):]
@@ -405,7 +405,7 @@ def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
 def write_table(
     rows: Sequence[dict[str, Any]], path: str | os.PathLike
 ) -> tuple[Path, Path]:
-    """Write ``path`` with suffixes ``.md`` (:func:`table_markdown`) and ``.csv`` (full
+    """Write ``path`` with suffixes ``.md`` (`table_markdown`) and ``.csv`` (full
     precision, shares as fractions, empty where not applicable); returns both paths."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """The ``lola-games`` command line: parsing only; each subcommand builds its arguments, calls
-the library and reports errors in one line (:mod:`lola_games.cli.errors`)."""
+the library and reports errors in one line (`lola_games.cli.errors`)."""
 
 from lola_games.cli.main import build_parser, main
 

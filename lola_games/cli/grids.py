@@ -25,7 +25,7 @@ __all__ = ["add_tournament", "add_sweep", "run_tournament", "run_sweep", "add_ba
 
 
 def add_backend_options(p: argparse.ArgumentParser) -> None:
-    """``--workers`` and ``--ray`` (see :mod:`lola_games.runner.grid`)."""
+    """``--workers`` and ``--ray`` (see `lola_games.runner.grid`)."""
     g = p.add_argument_group("where the runs execute (default: one after the other here)")
     g.add_argument("--workers", type=int, default=None, metavar="N",
                    help="run on N local worker processes")

@@ -1,13 +1,13 @@
 """One registry mechanism for games, game kinds, agents and experiments.
 
-A :class:`Registry` maps names to objects. An entry is either the object itself or a lazy
+A `Registry` maps names to objects. An entry is either the object itself or a lazy
 ``"module:attr"`` string, as Gymnasium registers environments: the module is imported the
 first time the name is looked up, so registering costs nothing and nothing is registered as a
 side effect of importing a module. ``attr`` may be a dotted path, whose parts are attributes
 or mapping keys (``"lola_games.games.differentiable:DIFF_GAMES.tandem"``).
 
-Users add their own entries with :meth:`Registry.register` (or the decorator
-:meth:`Registry.decorator`), from Python, from a module named with the CLI's ``--import``
+Users add their own entries with `Registry.register` (or the decorator
+`Registry.decorator`), from Python, from a module named with the CLI's ``--import``
 option, or from an installed package's entry points (group ``lola_games.<kind>s``, e.g.
 ``lola_games.agents``; an entry point's value is a ``"module:attr"`` string like any entry).
 """
@@ -63,10 +63,10 @@ def import_modules(names: list[str] | tuple[str, ...]) -> None:
 class Registry(Mapping[str, T], Generic[T]):
     """Names -> objects of one kind (``"agent"``, ``"game"``, ...), loaded lazily.
 
-    A read-only :class:`~collections.abc.Mapping`: ``registry[name]`` loads and returns the
+    A read-only `Mapping`: ``registry[name]`` loads and returns the
     object, ``name in registry``, ``list(registry)`` (names in registration order, then those
     of installed packages' entry points). Unknown names raise ``KeyError`` from ``[]``;
-    :meth:`load` raises ``ValueError`` naming the known ones.
+    `load` raises ``ValueError`` naming the known ones.
 
     Args:
         kind: what the entries are, for messages (``"agent"``).

@@ -1,7 +1,7 @@
 """Torch-native batched iterated matrix games: ``B`` games stepped at once on one device.
 
-Same games (payoffs read from :meth:`MatrixGame.payoff_tensor`) and same observation encoding
-as the PettingZoo env :mod:`lola_games.envs.iterated`:
+Same games (payoffs read from `MatrixGame.payoff_tensor`) and same observation encoding
+as the PettingZoo env `lola_games.envs.iterated`:
 
 * an observation is a one-hot vector of length ``n * n + 1``; after a round it marks the
   previous outcome seen from the observer's side, ``(own, other)``, at index
@@ -16,8 +16,8 @@ automatically: the observation returned for them is START and ``info["final_obs"
 the last outcome's observation (pass ``autoreset=False`` to step an episode exactly once).
 
 Memory-one *state* indices (``start=0``, then ``1 + own * n + other``, the order of
-:data:`MatrixGame.state_names` and of the logits in :mod:`lola_games.values.exact`) are available as
-:attr:`BatchedIteratedGame.states`; :func:`outcome_states` and :func:`encode_states` convert
+`MatrixGame.state_names` and of the logits in `lola_games.values.exact`) are available as
+`BatchedIteratedGame.states`; `outcome_states` and `encode_states` convert
 joint outcomes to states and states to observations.
 """
 
@@ -110,7 +110,7 @@ class BatchedIteratedGame:
     """``batch_size`` copies of an iterated matrix game stepped together as tensors.
 
     Args:
-        game: a :class:`MatrixGame` or a built-in game's name.
+        game: a `MatrixGame` or a built-in game's name.
         batch_size: number of games ``B`` stepped at once.
         max_cycles: rounds per episode (truncation), like the PettingZoo env's ``max_cycles``.
         continuation_prob: optional probability in ``(0, 1]`` that an episode continues after a
@@ -118,9 +118,9 @@ class BatchedIteratedGame:
         device: where all tensors live.
         dtype: floating dtype of observations and rewards.
         generator: ``torch.Generator`` on ``device`` used for the continuation_prob draws; one is
-            created (seeded by :meth:`reset`'s ``seed``) when omitted.
-        autoreset: reset finished games inside :meth:`step` (default). With ``False``,
-            stepping a finished game raises ``RuntimeError`` until :meth:`reset`.
+            created (seeded by `reset`'s ``seed``) when omitted.
+        autoreset: reset finished games inside `step` (default). With ``False``,
+            stepping a finished game raises ``RuntimeError`` until `reset`.
 
     Raises:
         ValueError: ``batch_size`` or ``max_cycles`` not a positive int, ``continuation_prob``

@@ -1,8 +1,8 @@
 """Torch-native batched Coin Game: ``B`` games stepped at once on one device.
 
 The rules, start distribution and observation encoding are those of
-:class:`lola_games.games.coin.CoinGame`, the same as the PettingZoo env
-:mod:`lola_games.envs.coin_game_v0` (checked step for step against it). Tensors are
+`lola_games.games.coin.CoinGame`, the same as the PettingZoo env
+`lola_games.envs.coin_game_v0` (checked step for step against it). Tensors are
 batch-first:
 
 * the boards: ``cells [B, 3]`` (long): player 0's cell, player 1's cell, the coin's cell
@@ -21,15 +21,15 @@ the same device.
 
 A new coin's cell comes from ``placement(players [B, 2], generator) -> cells [B]``, a
 candidate free cell for every game, used where a coin was picked up. The default,
-:meth:`BatchedCoinGame.uniform_placement`, draws it uniformly among the free cells (as the
+`BatchedCoinGame.uniform_placement`, draws it uniformly among the free cells (as the
 PettingZoo env does): an integer ``r`` uniform in ``[0, L)``, ``L = (N*N - 1)(N*N - 2)``,
 picks the free cell of rank ``r mod n_free`` (exactly uniform, as ``n_free`` divides ``L``).
 Another placement (for instance one replaying recorded positions) is checked to return free
 cells.
 
 **How it steps.** The rules are applied to the ``B`` boards with tensor arithmetic
-(:meth:`BatchedCoinGame._move`, :meth:`BatchedCoinGame._respawn`). With the default
-placement on a small board (all tables within :data:`TABLE_BYTES`: the 3 x 3 and 2 x 2
+(`BatchedCoinGame._move`, `BatchedCoinGame._respawn`). With the default
+placement on a small board (all tables within `TABLE_BYTES`: the 3 x 3 and 2 x 2
 boards), each board is one integer and a round is three table lookups (moves and pickups by
 board and joint action, the new coin by board and draw, the observations by board); the
 tables are those same functions evaluated on every board, so both ways give the same games
@@ -124,13 +124,13 @@ class BatchedCoinGame:
     """``batch_size`` Coin Games stepped together as tensors.
 
     Args:
-        game: a :class:`CoinGame` (grid size and episode length) or ``"coin_game"``.
+        game: a `CoinGame` (grid size and episode length) or ``"coin_game"``.
         batch_size: number of games ``B``.
         device: where all tensors live.
         dtype: floating dtype of observations and rewards.
         generator: ``torch.Generator`` on ``device`` for start boards and coin placements;
-            one is created (seeded by :meth:`reset`'s ``seed``, else 0) when omitted.
-        autoreset: reset finished games inside :meth:`step` (default).
+            one is created (seeded by `reset`'s ``seed``, else 0) when omitted.
+        autoreset: reset finished games inside `step` (default).
         placement: where new coins appear (module docstring); default uniform on free cells.
 
     Raises:

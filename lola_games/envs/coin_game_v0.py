@@ -1,7 +1,7 @@
 """The Coin Game as a PettingZoo environment (parallel and AEC).
 
-Rules, observations and start positions are those of :class:`lola_games.games.coin.CoinGame`
-(one definition shared with the torch-batched env :mod:`lola_games.envs.batched_coin`).
+Rules, observations and start positions are those of `lola_games.games.coin.CoinGame`
+(one definition shared with the torch-batched env `lola_games.envs.batched_coin`).
 
 * Agents ``player_0`` (red) and ``player_1`` (blue); actions ``Discrete(4)``: 0 right,
   1 left, 2 down, 3 up (moves wrap around the ``N x N`` torus).
@@ -53,7 +53,7 @@ __all__ = ["CoinGameEnv", "env", "parallel_env", "raw_env"]
 
 
 class CoinGameEnv(TwoPlayerEnv):
-    """The Coin Game of :class:`CoinGame` ``(grid_size, max_cycles)`` as a ``ParallelEnv``.
+    """The Coin Game of `CoinGame` ``(grid_size, max_cycles)`` as a ``ParallelEnv``.
 
     Args:
         grid_size: board side ``N >= 2`` (default 3).
@@ -278,5 +278,5 @@ def raw_env(**kwargs: Any) -> AECEnv:
 
 
 def env(**kwargs: Any) -> AECEnv:
-    """The AEC env with order and action checks (:class:`CheckedAECWrapper`)."""
+    """The AEC env with order and action checks (`CheckedAECWrapper`)."""
     return CheckedAECWrapper(raw_env(**kwargs))

@@ -18,7 +18,7 @@ Creation::
     # or, once lola_games.envs is imported: pettingzoo.make("parallel", "lola_games/ipd-v0")
 
 Keyword arguments, observations and the state are those of
-:class:`lola_games.envs.iterated.IteratedMatrixGameEnv`.
+`lola_games.envs.iterated.IteratedMatrixGameEnv`.
 """
 
 from lola_games.envs.iterated import env_functions

@@ -1,7 +1,7 @@
 """Iterated matrix games as a PettingZoo ``ParallelEnv``.
 
-One env class, :class:`IteratedMatrixGameEnv`, plays any two-player
-:class:`~lola_games.games.matrix.MatrixGame` round after round.
+One env class, `IteratedMatrixGameEnv`, plays any two-player
+`MatrixGame` round after round.
 
 * Agents ``player_0`` and ``player_1``; action space ``Discrete(n)``.
 * Observation of each player: ``Box(0, 1, (n * n + 1,), float32)``, a one-hot of the previous
@@ -19,11 +19,11 @@ One env class, :class:`IteratedMatrixGameEnv`, plays any two-player
 * ``infos[agent] = {"round": t}``, the number of rounds played so far.
 
 Memory-one policies index the same outcomes as states ``1 + own * n + other`` with START at
-``0`` (:data:`MatrixGame.state_names`); :func:`lola_games.rollouts.memory_one.observation_state` maps an
+``0`` (`MatrixGame.state_names`); `lola_games.rollouts.memory_one.observation_state` maps an
 observation to that index.
 
-Module-level constructors follow PettingZoo's layout: :func:`parallel_env` (the env itself),
-:func:`raw_env` (its AEC conversion) and :func:`env` (the AEC env with checks). The modules
+Module-level constructors follow PettingZoo's layout: `parallel_env` (the env itself),
+`raw_env` (its AEC conversion) and `env` (the AEC env with checks). The modules
 ``ipd_v0``, ``imp_v0``, ``stag_hunt_v0`` and ``chicken_v0`` fix the game.
 """
 
@@ -64,7 +64,7 @@ class TwoPlayerEnv(ParallelEnv):
 
     A subclass sets ``self.game`` (with ``name`` and ``check_action``), ``self.n_actions``,
     ``self.observation_spaces``, ``self.action_spaces``, ``self._round`` and
-    ``self._has_reset``, calls :meth:`_init_agents` and :meth:`_set_render_mode`, and
+    ``self._has_reset``, calls `_init_agents` and `_set_render_mode`, and
     defines ``_render_text()``.
     """
 
@@ -100,7 +100,7 @@ class TwoPlayerEnv(ParallelEnv):
 
     @staticmethod
     def _check_reset_args(seed: Any, options: Any) -> int | None:
-        """``seed`` checked (see :func:`check_seed`); ``TypeError`` unless ``options`` is a
+        """``seed`` checked (see `check_seed`); ``TypeError`` unless ``options`` is a
         dict or None."""
         seed = check_seed(seed)
         if options is not None and not isinstance(options, Mapping):
@@ -181,7 +181,7 @@ class IteratedMatrixGameEnv(TwoPlayerEnv):
     """A two-player matrix game repeated for up to ``max_cycles`` rounds.
 
     Args:
-        game: a :class:`MatrixGame` or the name of a built-in one (``"ipd"``, ...).
+        game: a `MatrixGame` or the name of a built-in one (``"ipd"``, ...).
         max_cycles: rounds per episode before truncation (default 150).
         continuation_prob: optional probability in ``(0, 1]`` that the game goes on after
             each round; ``None`` (default) plays exactly ``max_cycles`` rounds.
@@ -299,7 +299,7 @@ class IteratedMatrixGameEnv(TwoPlayerEnv):
     ]:
         """Play one round; ``actions`` maps each agent to an int in ``[0, n)``.
 
-        Everything is validated (:meth:`check_actions`) before any state changes.
+        Everything is validated (`check_actions`) before any state changes.
         Returns ``(observations, rewards, terminations, truncations, infos)``.
         """
         a0, a1 = self.check_actions(actions)
@@ -365,7 +365,7 @@ class CheckedAECWrapper(OrderEnforcingWrapper):
 
 
 def parallel_env(game: MatrixGame | str, **kwargs: Any) -> IteratedMatrixGameEnv:
-    """The parallel env of ``game``; ``kwargs`` as :class:`IteratedMatrixGameEnv`."""
+    """The parallel env of ``game``; ``kwargs`` as `IteratedMatrixGameEnv`."""
     return IteratedMatrixGameEnv(game, **kwargs)
 
 
@@ -375,7 +375,7 @@ def raw_env(game: MatrixGame | str, **kwargs: Any) -> AECEnv:
 
 
 def env(game: MatrixGame | str, **kwargs: Any) -> AECEnv:
-    """The AEC env of ``game`` with order and action checks (:class:`CheckedAECWrapper`)."""
+    """The AEC env of ``game`` with order and action checks (`CheckedAECWrapper`)."""
     return CheckedAECWrapper(raw_env(game, **kwargs))
 
 
@@ -384,7 +384,7 @@ def env_functions(
 ) -> tuple[Callable[..., AECEnv], Callable[..., IteratedMatrixGameEnv], Callable[..., AECEnv]]:
     """``(env, parallel_env, raw_env)`` with ``game`` fixed, for a game's ``*_v0`` module.
 
-    Each takes the keyword arguments of :class:`IteratedMatrixGameEnv` (``max_cycles``,
+    Each takes the keyword arguments of `IteratedMatrixGameEnv` (``max_cycles``,
     ``continuation_prob``, ``render_mode``).
     """
     get_game(game)  # fail at import for an unknown name

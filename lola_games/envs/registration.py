@@ -1,7 +1,7 @@
 """Register the envs with PettingZoo's registry, under the ``lola_games/`` namespace.
 
 PettingZoo has ``pettingzoo.register`` / ``pettingzoo.make`` since 1.27; with an older
-PettingZoo (the package allows >= 1.24) nothing is registered and :data:`HAS_REGISTRY` is
+PettingZoo (the package allows >= 1.24) nothing is registered and `HAS_REGISTRY` is
 False. Registered ids (AEC and parallel alike)::
 
     lola_games/ipd-v0, lola_games/imp-v0, lola_games/stag_hunt-v0, lola_games/chicken-v0
@@ -9,11 +9,11 @@ False. Registered ids (AEC and parallel alike)::
     lola_games/coin_game-v0              (grid_size=3, max_cycles=150)
 
 For example ``pettingzoo.make("parallel", "lola_games/ipd-v0", max_cycles=100)``, after
-``import lola_games.envs`` (which calls :func:`register_envs`).
+``import lola_games.envs`` (which calls `register_envs`).
 
-The single-agent view is registered with Gymnasium as :data:`SINGLE_AGENT_ID`,
+The single-agent view is registered with Gymnasium as `SINGLE_AGENT_ID`,
 ``gymnasium.make("lola_games/SingleAgent-v0", env_or_name="ipd", opponent="tft")`` (keyword
-arguments of :func:`lola_games.interop.single_agent.single_agent`).
+arguments of `lola_games.interop.single_agent.single_agent`).
 """
 
 from __future__ import annotations
@@ -46,14 +46,14 @@ _MODULES = {
 }
 
 ENV_IDS: tuple[str, ...] = tuple(_MODULES)
-"""The ids registered by :func:`register_envs`."""
+"""The ids registered by `register_envs`."""
 
 
 def register_envs() -> bool:
-    """Register every id of :data:`ENV_IDS` as an AEC and a parallel env (PettingZoo), and
-    :data:`SINGLE_AGENT_ID` with Gymnasium.
+    """Register every id of `ENV_IDS` as an AEC and a parallel env (PettingZoo), and
+    `SINGLE_AGENT_ID` with Gymnasium.
 
-    Idempotent: ids already present are left alone. Returns :data:`HAS_REGISTRY`.
+    Idempotent: ids already present are left alone. Returns `HAS_REGISTRY`.
     """
     if SINGLE_AGENT_ID not in gymnasium.registry:
         gymnasium.register(SINGLE_AGENT_ID, entry_point=SINGLE_AGENT_ENTRY)

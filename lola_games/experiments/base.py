@@ -1,9 +1,9 @@
 """What every reproduction shares: runs, experiments, sizes, the registry, tables of rows.
 
-An :class:`Experiment` is a set of :class:`RunSpec` (one run each, with the agents' registry
-names and hyper-parameters), its sizes and its figures; :data:`EXPERIMENTS` names them all
+An `Experiment` is a set of `RunSpec` (one run each, with the agents' registry
+names and hyper-parameters), its sizes and its figures; `EXPERIMENTS` names them all
 (lazy ``"module:attr"`` entries: one module per group of papers), and
-:func:`lola_games.experiments.reproduce.reproduce` runs one.
+`lola_games.experiments.reproduce.reproduce` runs one.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class Experiment:
         requires: a module the agents need, imported before training (clear error if absent).
         log_every: evaluate and log every this many updates (and the last one).
         tables: ``runs -> {file stem: rows}``: extra tables (one dict per row),
-            written as markdown and CSV by :func:`write_rows` (e.g. a comparison with stored
+            written as markdown and CSV by `write_rows` (e.g. a comparison with stored
             runs).
         prepare: ``(out, size, device, seed, overwrite) -> None``, run before training (e.g.
             to train what the agents read from ``{out}/...`` files); not with ``plot_only``.
@@ -92,7 +92,7 @@ class Experiment:
 
 
 EXPERIMENTS: Registry[Experiment] = Registry("experiment", group="lola_games.experiments")
-"""The reproductions by name (run by :func:`lola_games.experiments.reproduce.reproduce`)."""
+"""The reproductions by name (run by `lola_games.experiments.reproduce.reproduce`)."""
 for _name in ('lola-exact', 'lookahead', 'dice-paper', 'lola-dice', 'lola-pg', 'coin-game', 'pola-exact'):
     EXPERIMENTS.register(_name, "lola_games.experiments.reproduce:MATRIX_EXPERIMENTS." + _name)
 for _name in ("sos", "cola", "lola-higher-order"):
@@ -106,18 +106,18 @@ OWN_LOOP: dict[str, tuple[str, str]] = {
              "the IPD, matching pennies and chicken, the official code's settings"),
 }
 """Experiments with their own training loop: module (with a ``reproduce`` function taking
-:func:`reproduce`'s arguments) and description."""
+`reproduce`'s arguments) and description."""
 
 
 @dataclass
 class Reproduction:
-    """What :func:`reproduce` made.
+    """What `reproduce` made.
 
     Attributes:
         name: the experiment.
         out: its output directory.
         runs: the runs by key (``runs[key].path`` is the run directory).
-        table: the rows of :func:`lola_games.analysis.plots.results_table`, in run order.
+        table: the rows of `lola_games.analysis.plots.results_table`, in run order.
         files: figures and tables written.
     """
 

@@ -1,5 +1,5 @@
 """Reproductions on differentiable games: the SOS paper, the COLA paper and the LOLA paper's
-higher-order LOLA (registered in :data:`lola_games.experiments.base.EXPERIMENTS`).
+higher-order LOLA (registered in `lola_games.experiments.base.EXPERIMENTS`).
 
 * ``sos`` -- Letcher et al. (2019), with the settings of the authors' notebook
   (``aletcher/stable-opponent-shaping``): Tandem (alpha 0.1, init N(0, 0.1^2), 100 runs of 30
@@ -277,7 +277,7 @@ def train_cola_networks(out: Path | str, key: str, size: str = "full", seed: int
 
 def _cola_prepare(out: Path, size: str, device: str, seed: int, overwrite: bool) -> None:
     """Train COLA's update functions for every game and look-ahead rate of the tables
-    (:func:`train_cola_networks`; files already there are kept) and measure the consistency
+    (`train_cola_networks`; files already there are kept) and measure the consistency
     losses and cosine similarities into ``out/consistency.json``."""
     cfg = _COLA_SIZES[size]
     results: dict[str, Any] = {"size": size, "points": cfg["points"], "games": {}}
@@ -427,7 +427,7 @@ def _higher_order_agents(eta: float) -> dict[str, AgentSpec]:
 _HIGHER_ORDER_LABELS = {"nl": "NL-Ex", "lola": "LOLA-Ex", "hola2": "2nd-order LOLA"}
 _HIGHER_ORDER_PAIRS = (("lola", "nl"), ("hola2", "lola"), ("hola2", "nl"), ("hola2", "hola2"),
                        ("lola", "lola"), ("nl", "nl"))
-"""The pairings (player 0, player 1); the first two are the paper's (:data:`PAPER_HIGHER_ORDER`)."""
+"""The pairings (player 0, player 1); the first two are the paper's (`PAPER_HIGHER_ORDER`)."""
 
 
 def _higher_order_runs() -> tuple[RunSpec, ...]:

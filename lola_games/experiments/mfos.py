@@ -1,13 +1,13 @@
 """``lola-games reproduce mfos``: the M-FOS paper's head-to-head table (Lu et al. 2022).
 
-Each row meta-trains M-FOS (:func:`lola_games.agents.mfos.meta.meta_train`, ``n_seeds`` seeds batched)
+Each row meta-trains M-FOS (`lola_games.agents.mfos.meta.meta_train`, ``n_seeds`` seeds batched)
 against one opponent on one game, then reports the mean reward per step of both players over
 the last 50 meta-episodes (the paper's measure) beside the published numbers (one seed of the
 official code), and plays the trained agent through the runner
-(:class:`lola_games.agents.MFOS`) against the same opponent for one inner episode.
+(`lola_games.agents.MFOS`) against the same opponent for one inner episode.
 
 Games as the official code has them: the IPD and matching pennies iterated (gamma 0.96,
-memory-one), chicken one-shot with a crash of -100 (:func:`lola_games.agents.mfos.meta.mfos_chicken`).
+memory-one), chicken one-shot with a crash of -100 (`lola_games.agents.mfos.meta.mfos_chicken`).
 
 Rows whose meta-training directory is already complete with the same settings are kept
 (so an interrupted reproduction continues where it stopped); ``overwrite`` trains them

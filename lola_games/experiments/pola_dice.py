@@ -1,11 +1,11 @@
 """The POLA paper's sampled IPD experiment (Zhao et al. 2022, Fig. 4) on a CPU, registered
-as ``pola-dice`` in :data:`lola_games.experiments.base.EXPERIMENTS`.
+as ``pola-dice`` in `lola_games.experiments.base.EXPERIMENTS`.
 
 The POLA code (Silent-Zebra/POLA, ``jax_files/POLA_dice_jax.py``, README commands for Fig. 4)
 trains POLA-DiCE, POLA-OM and LOLA-DiCE in self-play on its contribution-game IPD (factor
 1.33: mutual cooperation 0.33 per round, mutual defection 0), 50 rounds per episode, gamma
 0.96, and scores every policy after every update by its mean reward per round with the other
-learner and against always-defect (:func:`lola_games.agents.pola_dice.evaluate_pola`).
+learner and against always-defect (`lola_games.agents.pola_dice.evaluate_pola`).
 Its policies are GRUs over the whole history, with 2000 episodes per rollout and 200 outer
 steps per update: far beyond a CPU (see the README). Here:
 
@@ -41,7 +41,7 @@ __all__ = ["POLA_SAMPLED_EXPERIMENTS", "POLA_PUBLISHED_IPD", "CPU_SETTING"]
 CPU_SETTING: dict[str, Any] = {
     "batch_size": 200, "rollout_len": 50, "outer_steps": 20, "lr_out": 0.025, "lr_in": 1.0,
 }
-"""The changes to :data:`lola_games.agents.pola_dice.POLA_IPD` of the CPU reproduction (with
+"""The changes to `lola_games.agents.pola_dice.POLA_IPD` of the CPU reproduction (with
 a tabular policy, see the module docstring)."""
 
 POLA_PUBLISHED_IPD: dict[str, tuple[float, float]] = {

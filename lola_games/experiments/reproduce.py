@@ -1,46 +1,46 @@
 """Paper reproductions: published settings, one command per figure.
 
-Each experiment is a set of runs of :func:`lola_games.runner.train.train` (one run directory each,
+Each experiment is a set of runs of `lola_games.runner.train.train` (one run directory each,
 under ``out/<key>``) followed by its figures and a results table (``out/results.md`` and
-``.csv``, see :func:`lola_games.analysis.plots.results_table`)::
+``.csv``, see `lola_games.analysis.plots.results_table`)::
 
     lola-games reproduce lola-exact            # or: python scripts/reproduce_lola_exact.py
     lola-games reproduce lookahead --quick
     lola-games reproduce dice-paper --device cuda
 
-Experiments (:data:`EXPERIMENTS`):
+Experiments (`EXPERIMENTS`):
 
 * ``lola-exact`` -- the LOLA paper's exact-gradient experiments (Foerster et al. 2018,
   Sec. 4-5): NL-Ex vs NL-Ex, LOLA-Ex vs LOLA-Ex and LOLA-Ex vs NL-Ex on the IPD
   (gamma 0.96) and on matching pennies (gamma 0.9); delta = eta = 1 on the unnormalised
   discounted value, logits ~ N(0, 1), 200 updates.
 * ``lookahead`` -- joint score against update with k = 0, 1, 2, 3 lookahead steps on the
-  exact IPD (k = 0: naive learners; k >= 1: :class:`~lola_games.agents.LookaheadLOLA`):
+  exact IPD (k = 0: naive learners; k >= 1: `LookaheadLOLA`):
   the exact-gradient counterpart of the DiCE paper's lookahead figure, with the learning
   rates of the published LOLA-DiCE code (Adam outer step 0.2, opponent's inner step 0.3).
 * ``dice-paper`` -- the DiCE paper's IPD figure (Foerster et al. 2018b, Sec. 5) from the
-  settings of the paper's own code (:data:`lola_games.agents.pg.DICE_PAPER`: batch 64,
+  settings of the paper's own code (`lola_games.agents.pg.DICE_PAPER`: batch 64,
   150 rounds, plain outer steps 0.2, inner steps 0.1, rewards centred by their batch mean,
   truncated-normal initial logits, normalised discounted return logged): NL-PG, LOLA-DiCE
   with 1, 2, 3 lookaheads, 2 lookaheads with opponent modelling, 2 lookaheads without the
-  magic box, the LOLA paper's original estimator (:class:`~lola_games.agents.LOLAPG`, batch
+  magic box, the LOLA paper's original estimator (`LOLAPG`, batch
   64) and 1 lookahead with inner steps 0.3 (the script's value before its last change);
-  figures show the stored runs of the paper's code (:data:`DICE_PAPER_STORED`) next to ours.
+  figures show the stored runs of the paper's code (`DICE_PAPER_STORED`) next to ours.
 * ``lola-dice`` -- NL-PG and LOLA-DiCE with 1, 2, 3 lookaheads in the setting of an
-  unofficial PyTorch port (:data:`lola_games.agents.pg.UNOFFICIAL_PORT`: batch 128, Adam
+  unofficial PyTorch port (`lola_games.agents.pg.UNOFFICIAL_PORT`: batch 128, Adam
   outer steps 0.2, inner steps 0.3, learned value baseline with Adam 0.1, logits starting at
   0, mean reward per round logged).
 * ``coin-game`` -- the Coin Game (LOLA paper Sec. 5.3, 3 x 3 board, gamma 0.96): NL-PG,
-  LOLA-DiCE and LOLA-DiCE with opponent models (:data:`COIN_OM`), ``full`` in the POLA
-  paper's LOLA-DiCE setting (:data:`lola_games.agents.pg.POLA_COIN`: the ``coin-gru``
+  LOLA-DiCE and LOLA-DiCE with opponent models (`COIN_OM`), ``full`` in the POLA
+  paper's LOLA-DiCE setting (`lola_games.agents.pg.POLA_COIN`: the ``coin-gru``
   network, 2000 episodes of 50 rounds, one lookahead step of 0.003, outer steps of Adam 0.003
   restarted every update, a learned baseline, 50,000 updates); ``cpu`` (``--size cpu``) what
   an hour of one CPU core shows: the ``coin-mlp`` network, 128 episodes, Adam 0.01 outer
   steps, lookahead steps of 0.3, 800 updates. Figures of own-coin share, reward per round
   and coins per round against updates; a table of final own-coin shares beside the
-  published ones (:data:`COIN_PUBLISHED`).
+  published ones (`COIN_PUBLISHED`).
 * ``lola-pg`` -- the LOLA paper's policy-gradient results (Foerster et al. 2018, Table 1):
-  NL-PG and LOLA-PG with the paper's estimator (:class:`~lola_games.agents.LOLAPG`) on the
+  NL-PG and LOLA-PG with the paper's estimator (`LOLAPG`) on the
   IPD (gamma 0.96) and matching pennies (gamma 0.9), batches of 4000 episodes of 150 rounds,
   150 updates of plain steps 1, 50 runs; LOLA-PG with the paper's correction weight
   ``eta = 1`` and with the halved weight of the released code (``eta = 0.5``).
@@ -49,14 +49,14 @@ Experiments (:data:`EXPERIMENTS`):
   1.6, tabular and MLP, and its success test (share of seeds finding TFT) as ``summary.md``.
 * ``pola-dice`` -- the POLA paper's sampled IPD (Fig. 4): POLA-DiCE, POLA-OM and LOLA-DiCE
   on its contribution-game IPD, tabular policies sized for a CPU
-  (:mod:`lola_games.experiments.pola_dice`).
+  (`lola_games.experiments.pola_dice`).
 * ``mfos`` -- the M-FOS paper's head-to-head table (Lu et al. 2022), its own meta-training
-  loop (:mod:`lola_games.experiments.mfos`; sizes ``full``, ``medium``, ``quick``, ``smoke``).
+  loop (`lola_games.experiments.mfos`; sizes ``full``, ``medium``, ``quick``, ``smoke``).
 
 * ``sos``, ``cola``, ``lola-higher-order`` -- the SOS paper, the COLA paper and the LOLA
-  paper's higher-order LOLA on differentiable games (:mod:`lola_games.experiments.diffgames`).
+  paper's higher-order LOLA on differentiable games (`lola_games.experiments.diffgames`).
 
-The sampled experiments need :mod:`lola_games.agents.pg`.
+The sampled experiments need `lola_games.agents.pg`.
 
 Sizes: ``full`` (the published settings), ``quick`` (fewer seeds/updates/episodes; under a
 minute on a laptop CPU) and ``smoke`` (tiny, for the test suite; numbers mean nothing). All
@@ -428,7 +428,7 @@ COIN_SIZES: dict[str, dict[str, Any]] = {
               "batch_size": 4, "rollout_len": 6, "om_batch_size": 3},
 }
 """Sizes of ``coin-game``: ``full`` is the POLA paper's LOLA-DiCE setting
-(:data:`lola_games.agents.pg.POLA_COIN`, 50,000 updates); ``cpu`` is what an hour of one CPU
+(`lola_games.agents.pg.POLA_COIN`, 50,000 updates); ``cpu`` is what an hour of one CPU
 core shows (an MLP policy, Adam steps on smaller batches); ``quick`` a shorter ``cpu``."""
 
 DICE_SIZES: dict[str, dict[str, Any]] = {
@@ -652,10 +652,10 @@ def reproduce(
     backend: Any = None,
     n_seeds: int | None = None,
 ) -> Reproduction:
-    """Run experiment ``name`` of :data:`EXPERIMENTS`, then draw its figures and table.
+    """Run experiment ``name`` of `EXPERIMENTS`, then draw its figures and table.
 
     Args:
-        name: a key of :data:`EXPERIMENTS`.
+        name: a key of `EXPERIMENTS`.
         out: output directory (default ``runs/reproduce/<name>``); run ``key`` goes to
             ``out/<key>``, the table to ``out/results.md`` and ``out/results.csv``.
         size: ``"full"`` (published settings), ``"quick"``, ``"smoke"`` or a size of the
@@ -668,7 +668,7 @@ def reproduce(
         resume: continue run directories from their checkpoints (finished runs are kept).
         plot_only: train nothing; read the run directories in ``out`` and draw.
         progress: show a progress bar per run.
-        backend: where the runs execute (a :mod:`lola_games.runner.grid` backend; default one
+        backend: where the runs execute (a `lola_games.runner.grid` backend; default one
             after the other in this process).
         n_seeds: run this many seeds instead of the size's (e.g. the full setting with
             fewer seeds on a small machine).

@@ -4,8 +4,8 @@
 the same agents, each agent taking the options it knows (the sampled agents also read
 ``lr``, ``eta`` and ``lookahead_steps`` as their ``lr_out``, ``lr_in`` and
 ``n_lookaheads``, like the ``train`` command). Runs go to ``out/<key>=<value>,...`` through
-a :mod:`lola_games.runner.grid` backend; ``results.md``/``results.csv`` hold one row per point
-(:func:`lola_games.analysis.plots.results_table`, each run labelled by its point) and
+a `lola_games.runner.grid` backend; ``results.md``/``results.csv`` hold one row per point
+(`lola_games.analysis.plots.results_table`, each run labelled by its point) and
 ``heatmap`` draws the final joint score over the first two options.
 """
 

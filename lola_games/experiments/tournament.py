@@ -11,7 +11,7 @@ runner, with ``A`` as player 0; all runs share the tournament's seed. The result
 
 ``matrix[A, A]`` is the mean of both players' values in self-play. Entrants are ranked by
 their average. When every entrant has a memory-one policy, every pairing is evaluated with
-exact values (:func:`~lola_games.agents.base.exact_evaluate`), so that all cells are the
+exact values (`exact_evaluate`), so that all cells are the
 same quantity; otherwise each pairing uses its runner default.
 
 A tournament directory holds ``tournament.json`` (settings and entrants), one run directory
@@ -78,7 +78,7 @@ def entrants(agents: Sequence[Any] | Mapping[str, Any],
 
     A registry name is built with ``hparams`` (each agent takes the ones it knows, like the
     ``train`` command's options); an ``axl:<Strategy>`` name is an Axelrod strategy
-    (:mod:`lola_games.interop.axelrod`). An agent object is named by its ``name``.
+    (`lola_games.interop.axelrod`). An agent object is named by its ``name``.
 
     Raises:
         ValueError: no agents, an unknown agent, a name used twice (give such entrants
@@ -189,7 +189,7 @@ def tournament_tasks(
     log_every: int = 1,
     evaluate: Callable | None = None,
 ) -> list[RunTask]:
-    """One :class:`~lola_games.runner.grid.RunTask` per pairing (checked: each pair can play).
+    """One `RunTask` per pairing (checked: each pair can play).
 
     Raises:
         ValueError: an entrant that cannot play the game, or a pair that cannot meet.
@@ -290,11 +290,11 @@ def tournament(
     Args:
         game: a game or its name.
         agents: registry names (``axl:<Strategy>`` for Axelrod strategies), agent objects,
-            or a mapping ``name -> agent``; see :func:`entrants`.
+            or a mapping ``name -> agent``; see `entrants`.
         n_seeds, n_updates, gamma, seed, dtype, device, log_every: of every pairing's run.
         out: the tournament directory.
         hparams: hyper-parameters of the agents given by name (each takes those it knows).
-        backend: where the pairings run (:mod:`lola_games.runner.grid`; default in-process).
+        backend: where the pairings run (`lola_games.runner.grid`; default in-process).
         evaluate: evaluator of every pairing (default: exact values when every entrant is
             memory-one, else each run's default).
         overwrite: rerun every pairing and replace what ``out`` holds.
@@ -303,7 +303,7 @@ def tournament(
         published: published averages by entrant name, listed beside ours in the ranking.
 
     Raises:
-        ValueError: bad entrants (see :func:`entrants`), one that cannot play the game or
+        ValueError: bad entrants (see `entrants`), one that cannot play the game or
             meet another, or an ``out`` that holds a tournament with other settings. These
             are found before anything is written.
     """

@@ -5,11 +5,11 @@ of an outer objective *through* the parameter updates that a model takes on its 
 This module does it the functional way (as ``torch.func``'s MAML example):
 
 * parameters are a plain tensor (e.g. tabular logits ``[S, 5]``) or a dict of tensors
-  (from :func:`params_of`), never updated in place;
-* a module is run on such a dict with :func:`functional_call`, not monkey-patched;
-* :class:`SGD` and :class:`Adam` are out-of-place copies of ``torch.optim.SGD`` /
+  (from `params_of`), never updated in place;
+* a module is run on such a dict with `functional_call`, not monkey-patched;
+* `SGD` and `Adam` are out-of-place copies of ``torch.optim.SGD`` /
   ``torch.optim.Adam`` (same numbers) with explicit state, so every step stays in the graph;
-* :func:`unroll` takes ``k`` such steps on a loss and returns parameters differentiable
+* `unroll` takes ``k`` such steps on a loss and returns parameters differentiable
   w.r.t. the initial parameters and anything the loss depends on.
 
 Example (LOLA-style lookahead on tabular logits)::
@@ -20,11 +20,11 @@ Example (LOLA-style lookahead on tabular logits)::
 Batching over seeds: give parameters a leading seed dimension ``[S, ...]`` and let the loss
 return per-seed losses ``[S]``. The loss is summed before differentiation, and seeds never
 mix, so each seed gets its own gradient. Alternatively, ``torch.func.vmap`` over a per-seed
-function that calls :func:`unroll` also works (the inner gradient then uses
+function that calls `unroll` also works (the inner gradient then uses
 ``torch.func.grad``). Everything runs on the device of the parameters.
 
 Memory: the graph of an unroll lives as long as its results do. In a long training loop,
-commit updates with :func:`detach` (or :func:`load_params`) so nothing keeps the graphs of
+commit updates with `detach` (or `load_params`) so nothing keeps the graphs of
 earlier outer iterations alive.
 """
 
@@ -221,7 +221,7 @@ def functional_call(
 ) -> Any:
     """Run ``module(*args, **kwargs)`` with ``params`` (and ``buffers``) in place of its own.
 
-    A checked wrapper on :func:`torch.func.functional_call`: unknown names or wrong shapes
+    A checked wrapper on `torch.func.functional_call`: unknown names or wrong shapes
     raise ``ValueError``. Names missing from ``params``/``buffers`` use the module's own
     tensors. The module itself is not modified (except buffers updated in place by the
     forward pass, e.g. BatchNorm running stats, which are those of ``buffers`` if given).
@@ -301,7 +301,7 @@ def _check_lr_shape(lr: float | Tensor, params: Params) -> None:
 
 
 class SGDState(NamedTuple):
-    """State of :class:`SGD`: number of steps taken and the momentum buffer (or None)."""
+    """State of `SGD`: number of steps taken and the momentum buffer (or None)."""
 
     step: int
     momentum_buffer: Params | None
@@ -368,7 +368,7 @@ class SGD:
 
 
 class AdamState(NamedTuple):
-    """State of :class:`Adam`: steps taken, first and second moment estimates."""
+    """State of `Adam`: steps taken, first and second moment estimates."""
 
     step: int
     exp_avg: Params
@@ -396,7 +396,7 @@ class Adam:
     (and correct) when a gradient is exactly zero.
 
     Args:
-        lr: learning rate, a float or a tensor (see :class:`SGD`).
+        lr: learning rate, a float or a tensor (see `SGD`).
         betas, eps, weight_decay: as in ``torch.optim.Adam`` (``eps`` must be > 0).
     """
 
@@ -545,10 +545,10 @@ def unroll(
         loss_fn: maps params to a loss of any shape; it is summed before differentiation, so
             per-seed losses ``[S]`` over per-seed params ``[S, ...]`` give independent
             per-seed gradients. Parameters it does not use get a zero gradient.
-        params: a tensor or a dict of tensors (e.g. from :func:`params_of`). Leaves that do
+        params: a tensor or a dict of tensors (e.g. from `params_of`). Leaves that do
             not require grad are differentiated through detached copies.
         steps: number of steps ``k >= 0``.
-        optimizer: an :class:`SGD` or :class:`Adam`; or give ``lr=`` for plain SGD.
+        optimizer: an `SGD` or `Adam`; or give ``lr=`` for plain SGD.
         state: optimizer state to continue from (default: ``optimizer.init(params)``).
         lr: shorthand for ``optimizer=SGD(lr)``.
         first_order: detach the loss gradients (drop second-order terms, as first-order

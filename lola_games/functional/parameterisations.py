@@ -1,13 +1,13 @@
 """Parameterisations of memory-one policies for exact learners: tabular logits or a small MLP.
 
 An exact learner optimises the exact value of a memory-one policy (5 logits: start, CC, CD,
-DC, DD from the player's own side, see :mod:`lola_games.values.exact`). The policy can be
+DC, DD from the player's own side, see `lola_games.values.exact`). The policy can be
 parameterised in different ways, and opponent-shaping updates that act in parameter space
 (LOLA) depend on which, while updates defined in policy space (POLA) do not. Each
 parameterisation maps per-seed params to logits ``[S, 5]``:
 
-* :class:`Tabular` -- the params are the logits ``[S, 5]`` themselves.
-* :class:`MLP` -- a tanh MLP ``in -> hidden -> 1`` applied to an encoding of each of the 5
+* `Tabular` -- the params are the logits ``[S, 5]`` themselves.
+* `MLP` -- a tanh MLP ``in -> hidden -> 1`` applied to an encoding of each of the 5
   memory-one states: their one-hot (``inputs="states"``, ``in = 5``), or, as the POLA code
   has it, each player's previous action as a one-hot over (defect, cooperate, start)
   (``inputs="actions"``, ``in = 6``, own action first); params are a dict of batched weights

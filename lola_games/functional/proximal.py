@@ -6,10 +6,10 @@ minimises a loss plus ``beta`` times a divergence from the point the update star
     params' = argmin_p  loss(p) + beta * D(p, anchor)
 
 and approximates the argmin with ``steps`` optimizer steps from the anchor. The divergence is
-the KL divergence between policies (:func:`memory_one_kl`, policy space: the same for any
+the KL divergence between policies (`memory_one_kl`, policy space: the same for any
 parameterisation of the same policy) or the squared L2 distance of the params
-(:func:`params_l2`, parameter space). :func:`solve` takes the steps either differentiably
-(POLA's inner problem, through :func:`lola_games.functional.lookahead.unroll`, so the outer loss sees how
+(`params_l2`, parameter space). `solve` takes the steps either differentiably
+(POLA's inner problem, through `lola_games.functional.lookahead.unroll`, so the outer loss sees how
 the solution depends on the other player) or not (the outer problem), optionally stopping
 each seed once its policy no longer moves (the authors' fixed-point test).
 
@@ -92,7 +92,7 @@ def solve(
         loss_fn: params -> per-seed losses ``[S]``.
         params: the starting point (the anchor of a proximal problem).
         steps: number of optimizer steps (the maximum when ``tol`` is given).
-        optimizer: a :mod:`lola_games.functional.lookahead` optimizer.
+        optimizer: a `lola_games.functional.lookahead` optimizer.
         differentiable: keep the steps in the autograd graph (the inner problem); the result
             is then differentiable in whatever ``loss_fn`` depends on.
         policy_of: params -> logits ``[S, 5]``; with ``tol``, a seed stops (its params stay)

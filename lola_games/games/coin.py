@@ -30,10 +30,10 @@ so one policy can play either colour. Moves (in the original's order), start pos
 respawn (colour flip, uniform over free cells; the original draws until it hits one) and
 rewards follow the original.
 
-Both environments read the rules from here: :mod:`lola_games.envs.coin_game_v0` (PettingZoo,
-NumPy) and :mod:`lola_games.envs.batched_coin` (torch, ``B`` games at once). The rule
-functions (:meth:`CoinGame.rewards`, :meth:`CoinGame.free_cell`,
-:meth:`CoinGame.observation_cells`) are plain arithmetic and work alike on Python ints,
+Both environments read the rules from here: `lola_games.envs.coin_game_v0` (PettingZoo,
+NumPy) and `lola_games.envs.batched_coin` (torch, ``B`` games at once). The rule
+functions (`CoinGame.rewards`, `CoinGame.free_cell`,
+`CoinGame.observation_cells`) are plain arithmetic and work alike on Python ints,
 NumPy arrays and torch tensors.
 """
 
@@ -73,7 +73,7 @@ class CoinGame:
     """The Coin Game on an ``N x N`` torus with episodes of ``max_cycles`` rounds.
 
     Immutable, hashable, picklable. ``name``, ``n_players``, ``description`` and
-    ``reference_levels`` are those of :class:`~lola_games.games.matrix.MatrixGame`.
+    ``reference_levels`` are those of `MatrixGame`.
 
     Args:
         grid_size: ``N >= 2`` (default 3, the LOLA paper's).
@@ -127,7 +127,7 @@ class CoinGame:
 
     @property
     def metric_reference_levels(self) -> Mapping[str, Mapping[str, float]]:
-        """Levels of uniformly random play per named metric (:func:`random_play_rates`), which
+        """Levels of uniformly random play per named metric (`random_play_rates`), which
         plots draw as reference lines: ``own_coin_share`` 0.5, ``coins_per_round`` (about
         0.113 on the 3 x 3 board) and ``value`` 0."""
         rates = _random_play_rates(self)
@@ -135,14 +135,14 @@ class CoinGame:
                               for name in ("own_coin_share", "coins_per_round", "value")})
 
     def spec(self) -> dict[str, Any]:
-        """A JSON description that :func:`lola_games.games.matrix.game_from_spec` turns back into
+        """A JSON description that `lola_games.games.matrix.game_from_spec` turns back into
         this game (kind ``"coin"``)."""
         return {"kind": "coin", "name": self.name, "grid_size": self.grid_size,
                 "max_cycles": self.max_cycles}
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> CoinGame:
-        """The game of :meth:`spec` (checked as by the constructor)."""
+        """The game of `spec` (checked as by the constructor)."""
         if spec.get("name", cls.name) != cls.name:
             raise ValueError(f"a coin game spec names {spec['name']!r}, not {cls.name!r}")
         return cls(spec["grid_size"], spec["max_cycles"])

@@ -2,16 +2,16 @@
 
 A differentiable game (Balduzzi et al. 2018) has ``P >= 2`` players; player ``i`` controls
 parameters ``theta_i`` of any shape and minimises its loss ``L_i(theta_1, ..., theta_P)``.
-Every exact learner of :mod:`lola_games.agents` (naive, LOLA, lookahead LOLA, LA, SOS, HOLA,
-COLA, CGD, SGA, CO, EG) plays any such game through :meth:`DifferentiableGame.values`.
+Every exact learner of `lola_games.agents` (naive, LOLA, lookahead LOLA, LA, SOS, HOLA,
+COLA, CGD, SGA, CO, EG) plays any such game through `DifferentiableGame.values`.
 
 Conventions:
 
 * **params** are a tuple of ``P`` tensors in player order, player ``i``'s ``[S, *shape_i]``
   (a leading seed dimension, as everywhere in lola-games);
-* :meth:`DifferentiableGame.losses` returns ``[P, S]``; values are ``-losses`` (learners
+* `DifferentiableGame.losses` returns ``[P, S]``; values are ``-losses`` (learners
   ascend values, the scale on which their learning rates act);
-* the evaluation (:meth:`DifferentiableGame.exact_evaluate`) logs ``value`` = ``-loss`` per
+* the evaluation (`DifferentiableGame.exact_evaluate`) logs ``value`` = ``-loss`` per
   player, the parameters of small games as ``theta`` (one number per player) or ``theta_<k>``,
   and the game's own metrics (e.g. ``p``, the probability of action 0 in the one-shot games).
 
@@ -42,17 +42,17 @@ Built-in games (losses; ``p = sigmoid(theta)`` where parameters are log-odds):
 
 The iterated matrix games (``ipd``, ``imp``, ...) are differentiable games too: their losses are
 minus the unnormalised discounted values of memory-one policies
-(:func:`lola_games.values.exact.discounted_values`). Learners play them directly, and
-:class:`IteratedGame` gives one a different initialisation (the COLA paper starts the IPD's
+(`lola_games.values.exact.discounted_values`). Learners play them directly, and
+`IteratedGame` gives one a different initialisation (the COLA paper starts the IPD's
 logits at ``N(0, 0.1^2)``).
 
-Names: the built-in games resolve with :func:`lola_games.games.registry.get_any_game` (and the CLI's
+Names: the built-in games resolve with `lola_games.games.registry.get_any_game` (and the CLI's
 ``--game``).
 
 Run directories: built-in games and iterated games are stored by a JSON spec and rebuilt by
-:func:`lola_games.games.registry.game_from_spec`. A custom game is a Python function, which a JSON file
+`lola_games.games.registry.game_from_spec`. A custom game is a Python function, which a JSON file
 cannot hold: its spec records its name and shapes, and loading it back gives a
-:class:`CustomGameRecord` that plots and tables use (name, description, reference levels) and
+`CustomGameRecord` that plots and tables use (name, description, reference levels) and
 that refuses to compute losses; resume such a run by passing the game object itself to
 ``train(..., resume=True)``.
 """

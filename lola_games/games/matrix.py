@@ -15,8 +15,8 @@ Built-in games (actions listed as index 0, index 1; rewards for (own, other)):
 * ``chicken`` -- actions (S, T) for swerve and straight: SS 0, ST -1, TS +1, TT -10 for
   both (the textbook payoffs).
 
-The Coin Game, a grid game, is defined in :mod:`lola_games.games.coin`; the look-ups by name
-are in :mod:`lola_games.games.registry`.
+The Coin Game, a grid game, is defined in `lola_games.games.coin`; the look-ups by name
+are in `lola_games.games.registry`.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ __all__ = [
     "FrozenMapping",
     "GAMES",
     "check_game_action",
+    "builtin_game",
 ]
 
 N_STATES = 5
@@ -55,7 +56,7 @@ class MatrixGame:
             Stored as a read-only float64 array.
         reference_levels: optional named joint scores (mean per-step reward of both
             players) worth drawing on plots, e.g. ``{"mutual cooperation": -1.0}``; stored
-            as a read-only :class:`FrozenMapping`.
+            as a read-only `FrozenMapping`.
         description: one line for humans.
 
     A game is immutable; ``copy.deepcopy`` and ``pickle`` rebuild it through the constructor
@@ -108,7 +109,7 @@ class MatrixGame:
         # Copies and pickles are rebuilt through the constructor, so they are checked and
         # read-only again; a built-in game is stored by name (the same object on loading).
         if GAMES.get(self.name) is self:
-            return get_game, (self.name,)
+            return builtin_game, (self.name,)
         args = (self.name, self.action_names, np.array(self.payoffs),
                 dict(self.reference_levels), self.description)
         return MatrixGame, args
@@ -148,7 +149,7 @@ class MatrixGame:
         )
 
     def check_action(self, action: Any, name: str = "action") -> int:
-        """``action`` as an int in ``[0, n)``; changes nothing (see :func:`check_game_action`)."""
+        """``action`` as an int in ``[0, n)``; changes nothing (see `check_game_action`)."""
         return check_game_action(self, action, name)
 
     def payoff_tensor(
@@ -158,7 +159,7 @@ class MatrixGame:
         return torch.tensor(self.payoffs.tolist(), dtype=dtype, device=device)
 
     def spec(self) -> dict[str, Any]:
-        """A JSON description that :func:`game_from_spec` turns back into this game."""
+        """A JSON description that `game_from_spec` turns back into this game."""
         return {
             "kind": "matrix",
             "name": self.name,
@@ -170,7 +171,7 @@ class MatrixGame:
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> MatrixGame:
-        """The game of :meth:`spec` (a built-in game when name and payoffs match one)."""
+        """The game of `spec` (a built-in game when name and payoffs match one)."""
         name = spec["name"]
         builtin = GAMES.get(name)
         if builtin is not None and np.array_equal(builtin.payoffs, np.asarray(spec["payoffs"])):
@@ -329,3 +330,9 @@ _BUILTIN = (
 
 GAMES: Mapping[str, MatrixGame] = FrozenMapping({g.name: g for g in _BUILTIN})
 """The built-in games by name."""
+
+
+def builtin_game(name: str) -> MatrixGame:
+    """The built-in game ``name`` (what copies and pickles of a built-in game are rebuilt
+    from)."""
+    return GAMES[name]

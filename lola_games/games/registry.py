@@ -1,10 +1,10 @@
 """Games by name, and games rebuilt from the JSON spec a run directory stores.
 
-:func:`get_game` finds the built-in matrix games (:data:`~lola_games.games.matrix.GAMES`);
-:func:`get_any_game` finds those and every other registered game (:data:`OTHER_GAMES`: the
+`get_game` finds the built-in matrix games (`GAMES`);
+`get_any_game` finds those and every other registered game (`OTHER_GAMES`: the
 Coin Game and the built-in differentiable games, as lazy ``"module:attr"`` entries, and what
-users add with :func:`register_game`). :func:`game_from_spec` rebuilds a game by its spec's
-``"kind"`` through :data:`GAME_KINDS`; nothing in a spec is run.
+users add with `register_game`). `game_from_spec` rebuilds a game by its spec's
+``"kind"`` through `GAME_KINDS`; nothing in a spec is run.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def game_names() -> tuple[str, ...]:
 
 
 def get_game(game: str | MatrixGame) -> MatrixGame:
-    """Return a built-in game by name (a :class:`MatrixGame` is passed through).
+    """Return a built-in game by name (a `MatrixGame` is passed through).
 
     Raises:
         ValueError: for an unknown name; the message lists the known ones.
@@ -69,7 +69,7 @@ def get_game(game: str | MatrixGame) -> MatrixGame:
 
 
 def register_game_kind(kind: str, from_spec: Callable[[Mapping[str, Any]], Any] | str) -> None:
-    """Let :func:`game_from_spec` rebuild games whose spec has ``"kind": kind`` (``from_spec``
+    """Let `game_from_spec` rebuild games whose spec has ``"kind": kind`` (``from_spec``
     a function or a ``"module:attr"`` string)."""
     GAME_KINDS.register(kind, from_spec, replace=True)
 
@@ -77,7 +77,7 @@ def register_game_kind(kind: str, from_spec: Callable[[Mapping[str, Any]], Any] 
 def game_from_spec(spec: Mapping[str, Any]) -> Any:
     """Rebuild a game from the JSON ``spec`` its ``spec()`` method wrote.
 
-    Only the registered kinds of :data:`GAME_KINDS` are known; nothing in ``spec`` is run.
+    Only the registered kinds of `GAME_KINDS` are known; nothing in ``spec`` is run.
 
     Raises:
         ValueError: not a mapping, an unknown kind, or a spec its kind rejects.
@@ -97,7 +97,7 @@ def game_from_spec(spec: Mapping[str, Any]) -> Any:
 
 def register_game(game: Any) -> None:
     """Make ``game`` (a game object of another kind, with a ``name``) a game that
-    :func:`get_any_game` finds by name.
+    `get_any_game` finds by name.
 
     Raises:
         ValueError: the name is taken by another game.
@@ -121,9 +121,9 @@ def _game_types() -> tuple[type, ...]:
 
 def get_any_game(game: Any) -> Any:
     """Any registered game by name (a matrix game or e.g. ``"coin_game"``); a game object (a
-    :class:`MatrixGame` or of the type of a game in :data:`OTHER_GAMES`) is passed through.
+    `MatrixGame` or of the type of a game in `OTHER_GAMES`) is passed through.
 
-    :func:`get_game` stays the lookup for code that needs a :class:`MatrixGame`.
+    `get_game` stays the lookup for code that needs a `MatrixGame`.
 
     Raises:
         ValueError: an unknown name (the message lists all known ones) or not a game.

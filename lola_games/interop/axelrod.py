@@ -5,16 +5,16 @@ The two libraries play the same IPD with different payoffs: Axelrod's default is
 ``(R, S, T, P) = (3, 0, 5, 1)``, ours (the LOLA paper's) ``(-1, -3, 0, -2)``, and no affine map
 takes one to the other (``3 -> -1`` and ``0 -> -3`` fix it as ``x -> 2x/3 - 3``, which sends
 ``T = 5`` to ``1/3``, not 0). So everything here plays Axelrod with our payoffs through a
-custom ``axelrod.Game`` (:func:`axelrod_game`); strategies whose rules read the payoffs (GTFT,
+custom ``axelrod.Game`` (`axelrod_game`); strategies whose rules read the payoffs (GTFT,
 the zero-determinant ones) are set up with them.
 
-* :class:`AxelrodStrategy` (registered as ``axelrod``; ``axl:<Name>`` in tournaments) is a
+* `AxelrodStrategy` (registered as ``axelrod``; ``axl:<Name>`` in tournaments) is a
   fixed memory-one agent with an Axelrod strategy's policy: its first move and P(C) after each
-  outcome (CC, CD, DC, DD from its own side), read exactly (:func:`memory_one_policy`). Only
+  outcome (CC, CD, DC, DD from its own side), read exactly (`memory_one_policy`). Only
   strategies that are memory-one in that sense convert; the others are refused by name.
-* :func:`axelrod_player` exports any memory-one policy (learned or fixed, as 5 logits or
+* `axelrod_player` exports any memory-one policy (learned or fixed, as 5 logits or
   probabilities) as an Axelrod player, with a random first move where the policy has one.
-* :func:`play_in_env` plays Axelrod players against each other in the lola-games PettingZoo
+* `play_in_env` plays Axelrod players against each other in the lola-games PettingZoo
   env (the check that both libraries play the same game).
 """
 
@@ -147,7 +147,7 @@ def memory_one_policy(strategy: Any, game: str | MatrixGame = "ipd") -> tuple[fl
 
 
 def memory_one_strategies(game: str | MatrixGame = "ipd") -> list[str]:
-    """Names of Axelrod's strategies that :func:`memory_one_policy` reads (library order)."""
+    """Names of Axelrod's strategies that `memory_one_policy` reads (library order)."""
     axl = require_axelrod()
     names = []
     for cls in axl.strategies:
@@ -170,7 +170,7 @@ def _logit(p: float) -> float:
 
 
 class AxelrodStrategy(FixedAgent):
-    """A fixed memory-one agent playing an Axelrod strategy (see :func:`memory_one_policy`).
+    """A fixed memory-one agent playing an Axelrod strategy (see `memory_one_policy`).
 
     Sure moves are logits ``+-10`` like the other fixed strategies.
 

@@ -1,14 +1,13 @@
 """A single-agent Gymnasium view of an iterated matrix game against a fixed or learning opponent.
 
-:func:`single_agent` wraps the PettingZoo env (:class:`~lola_games.envs.iterated.
-IteratedMatrixGameEnv`) so that single-agent RL code (Stable-Baselines3, CleanRL, a tabular
+`single_agent` wraps the PettingZoo env (`IteratedMatrixGameEnv`) so that single-agent RL code (Stable-Baselines3, CleanRL, a tabular
 loop) plays one side of the game; the other side is played by an opponent that is
 
 * a memory-one policy: 5 logits, or 5 probabilities of action 0 with ``opponent_probs=True``,
   in the order start, CC, CD, DC, DD from the opponent's own side, or a fixed agent
-  (``"tft"``, ``"allc"``, ``"alld"``, ``"random"``, any :class:`~lola_games.agents.FixedAgent`);
-* or a learning agent of :mod:`lola_games.agents` (``"naive"``, ``"lola"``, ``"sos"``,
-  ``"la"``, ``"lookahead-lola"``, an :class:`~lola_games.agents.Agent` object, and sampled
+  (``"tft"``, ``"allc"``, ``"alld"``, ``"random"``, any `FixedAgent`);
+* or a learning agent of `lola_games.agents` (``"naive"``, ``"lola"``, ``"sos"``,
+  ``"la"``, ``"lookahead-lola"``, an `Agent` object, and sampled
   learners with a memory-one policy, tabular or MLP, e.g. ``"naive-pg"``, ``"lola-dice"``;
   a recurrent policy is refused). It holds its
   parameters for one seed and, every ``update_every`` finished episodes, takes one step of its
@@ -19,7 +18,7 @@ opponent's last update: in each memory-one state ``s`` (from the learner's side)
 plays of action 0 out of ``n_s`` visits, ``P(action 0 | s) = (k_s + 1) / (n_s + 2)`` (add-one
 smoothing: an unvisited state is 1/2), used as the logit ``log(k_s + 1) - log(n_s - k_s + 1)``.
 The opponent's update is ``agent.update(own, model, state, ctx)`` with ``model`` those logits
-``[1, 5]`` and ``ctx.other`` a :class:`~lola_games.agents.FixedAgent` holding them.
+``[1, 5]`` and ``ctx.other`` a `FixedAgent` holding them.
 
 Conventions of the view:
 
@@ -119,7 +118,7 @@ def _init_params(agent: Agent, generator: torch.Generator, game: MatrixGame, pla
 class SingleAgentEnv(gymnasium.Env):
     """One side of an iterated matrix game as a ``gymnasium.Env`` (see the module docstring).
 
-    Build it with :func:`single_agent`.
+    Build it with `single_agent`.
     """
 
     metadata = {"render_modes": ["human", "ansi"], "render_fps": 1}
@@ -311,12 +310,12 @@ def single_agent(
     """A ``gymnasium.Env`` in which the learner plays ``player``'s side against ``opponent``.
 
     Args:
-        env_or_name: a parallel env from :mod:`lola_games.envs` (``ipd_v0.parallel_env()``),
-            or a 2-action :class:`~lola_games.games.matrix.MatrixGame` or a built-in game's name,
+        env_or_name: a parallel env from `lola_games.envs` (``ipd_v0.parallel_env()``),
+            or a 2-action `MatrixGame` or a built-in game's name,
             from which the env is built with ``env_kwargs``.
         opponent: 5 logits (start, CC, CD, DC, DD, from the opponent's side), 5
             probabilities of action 0 with ``opponent_probs=True``, an agent's registry name
-            (``"tft"``, ``"naive"``, ``"lola"``, ...) or an :class:`~lola_games.agents.Agent`.
+            (``"tft"``, ``"naive"``, ``"lola"``, ...) or an `Agent`.
         player: the learner's side, 0 (``player_0``, default) or 1.
         opponent_probs: read ``opponent`` as probabilities of action 0 instead of logits.
         update_every: finished episodes between two updates of a learning opponent.

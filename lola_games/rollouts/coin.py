@@ -1,12 +1,12 @@
 """Sampled Coin Game episodes of two policies, batched over seeds, and their metrics.
 
-The Coin Game counterpart of :class:`lola_games.rollouts.policies.Rollout` and
-:func:`lola_games.rollouts.policies.sample_rollout`: :func:`sample_coin_rollout` plays ``S`` seeds x
-``B`` episodes of ``T`` rounds in one :class:`~lola_games.envs.batched_coin.BatchedCoinGame`
-of ``S * B`` games, without gradients, and returns a :class:`CoinRollout` that stores the
+The Coin Game counterpart of `lola_games.rollouts.policies.Rollout` and
+`lola_games.rollouts.policies.sample_rollout`: `sample_coin_rollout` plays ``S`` seeds x
+``B`` episodes of ``T`` rounds in one `BatchedCoinGame`
+of ``S * B`` games, without gradients, and returns a `CoinRollout` that stores the
 boards (not the images) and rebuilds each player's observations on demand. A
-:class:`CoinRollout` has the ``actions``, ``rewards`` and ``obs(player, dtype)`` that
-:func:`lola_games.rollouts.policies.log_probs` and :func:`lola_games.rollouts.policies.rollout_values` read,
+`CoinRollout` has the ``actions``, ``rewards`` and ``obs(player, dtype)`` that
+`lola_games.rollouts.policies.log_probs` and `lola_games.rollouts.policies.rollout_values` read,
 so those recompute differentiable log-probabilities ``[S, B, T]`` and values of a Coin Game
 rollout exactly as for a matrix game::
 
@@ -16,7 +16,7 @@ rollout exactly as for a matrix game::
 
 Policies are any modules with the package's policy signature over Coin Game observations,
 ``forward(obs [B, T, 4, N, N], hidden) -> (logits [B, T, 4], hidden)`` (see
-:class:`~lola_games.rollouts.policies.CoinConvGRUPolicy`, :class:`~lola_games.rollouts.policies.CoinMLPPolicy`).
+`CoinConvGRUPolicy`, `CoinMLPPolicy`).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from lola_games.rollouts.policies import Params, _sample, seed_forward
 __all__ = ["CoinRollout", "sample_coin_rollout", "coin_metrics", "COIN_METRICS"]
 
 COIN_METRICS = ("value", "own_coin_share", "coins_per_round")
-"""Names of the metrics of :func:`coin_metrics`."""
+"""Names of the metrics of `coin_metrics`."""
 
 
 @dataclass
@@ -79,7 +79,7 @@ def sample_coin_rollout(
     """Sample ``batch_size`` episodes of ``length`` rounds per seed from fresh start boards.
 
     Args:
-        game: a :class:`CoinGame` or ``"coin_game"``.
+        game: a `CoinGame` or ``"coin_game"``.
         policies: the two players' modules (signature in the module docstring).
         params: their stacked per-seed parameters ``[S, ...]`` (same ``S``, same device).
         batch_size: episodes per seed.

@@ -1,34 +1,34 @@
 """What a sampled learner needs from the game it plays: its networks and its rollouts.
 
-The sampled learners (:mod:`lola_games.agents.pg`) play two kinds of games through one code
+The sampled learners (`lola_games.agents.pg`) play two kinds of games through one code
 path; only three things depend on the kind:
 
-* the **networks**, chosen by policy name (:func:`build_modules`):
+* the **networks**, chosen by policy name (`build_modules`):
 
   ========================  =================================================================
-  matrix games (2 actions)  ``tabular`` (:class:`~lola_games.rollouts.policies.TabularPolicy`),
-                            ``mlp`` (:class:`~lola_games.rollouts.policies.MLPPolicy`), ``gru``
-                            (:class:`~lola_games.rollouts.policies.GRUPolicy`); observations are the
+  matrix games (2 actions)  ``tabular`` (`TabularPolicy`),
+                            ``mlp`` (`MLPPolicy`), ``gru``
+                            (`GRUPolicy`); observations are the
                             one-hot last outcome
-  the Coin Game             ``conv-gru`` (:class:`~lola_games.rollouts.policies.CoinConvGRUPolicy`,
+  the Coin Game             ``conv-gru`` (`CoinConvGRUPolicy`,
                             the LOLA paper's two convolutions and a recurrent layer),
-                            ``coin-mlp`` (:class:`~lola_games.rollouts.policies.CoinMLPPolicy`, an MLP
+                            ``coin-mlp`` (`CoinMLPPolicy`, an MLP
                             over the board), ``coin-gru``
-                            (:class:`~lola_games.rollouts.policies.CoinGRUPolicy`, the POLA paper's
+                            (`CoinGRUPolicy`, the POLA paper's
                             dense layer and GRU); observations are the ``[4, N, N]`` board
   ========================  =================================================================
 
   with a value network for the ``"value"`` baseline that sees the same observations
-  (:class:`~lola_games.rollouts.policies.TabularValue` or :class:`~lola_games.rollouts.policies.MLPValue`;
-  :class:`~lola_games.rollouts.policies.CoinConvValue` for ``conv-gru``, else
-  :class:`~lola_games.rollouts.policies.CoinMLPValue`). ``hidden_size`` sets the width of every
+  (`TabularValue` or `MLPValue`;
+  `CoinConvValue` for ``conv-gru``, else
+  `CoinMLPValue`). ``hidden_size`` sets the width of every
   network but the tabular ones. A policy given as an ``nn.Module`` is used as it is on any
   game (it must read that game's observations).
-* the **rollouts** (:func:`sample_game_rollout`): :func:`lola_games.rollouts.policies.sample_rollout`
-  for matrix games, :func:`lola_games.rollouts.coin.sample_coin_rollout` for the Coin Game.
+* the **rollouts** (`sample_game_rollout`): `lola_games.rollouts.policies.sample_rollout`
+  for matrix games, `lola_games.rollouts.coin.sample_coin_rollout` for the Coin Game.
   Both give ``actions`` and ``rewards`` ``[S, B, T, 2]`` and the observations that
-  :func:`~lola_games.rollouts.policies.log_probs` reads, so the DiCE objective is the same code.
-* the **metrics** (:func:`game_metrics`): memory-one probabilities on matrix games; the
+  `log_probs` reads, so the DiCE objective is the same code.
+* the **metrics** (`game_metrics`): memory-one probabilities on matrix games; the
   share of own-colour coins and coins per round on the Coin Game.
 """
 
@@ -77,7 +77,7 @@ POLICIES = MATRIX_POLICIES + COIN_POLICIES
 
 
 def is_coin_game(game: Any) -> bool:
-    """Whether ``game`` is a :class:`~lola_games.games.coin.CoinGame`."""
+    """Whether ``game`` is a `CoinGame`."""
     return isinstance(game, CoinGame)
 
 
@@ -113,7 +113,7 @@ def build_modules(
     """``(policy module, value module)`` of a sampled learner on ``game``.
 
     Args:
-        policy: a name of :data:`POLICIES` or an ``nn.Module`` (used as it is).
+        policy: a name of `POLICIES` or an ``nn.Module`` (used as it is).
         value: the value module, or ``None`` for the default of the policy and game (see the
             module docstring).
         hidden_size: width of the networks.
@@ -169,8 +169,8 @@ def sample_game_rollout(
     generator: torch.Generator | None = None,
 ) -> Rollout | CoinRollout:
     """``batch_size`` episodes of ``length`` rounds per seed of ``game`` (no gradients): a
-    :class:`~lola_games.rollouts.policies.Rollout` of a matrix game or a
-    :class:`~lola_games.rollouts.coin.CoinRollout` of the Coin Game."""
+    `Rollout` of a matrix game or a
+    `CoinRollout` of the Coin Game."""
     if is_coin_game(game):
         return sample_coin_rollout(game, tuple(policies), tuple(params), batch_size, length,
                                    generator)
@@ -179,8 +179,7 @@ def sample_game_rollout(
 
 def game_metrics(game: Any, roll: Rollout | CoinRollout) -> dict[str, Tensor]:
     """The metrics ``[2, S]`` that only the game's kind has, from a rollout: on the Coin
-    Game ``own_coin_share`` and ``coins_per_round`` (:func:`~lola_games.rollouts.coin.
-    coin_metrics`); none for matrix games (their memory-one probabilities come from the
+    Game ``own_coin_share`` and ``coins_per_round`` (`coin_metrics`); none for matrix games (their memory-one probabilities come from the
     policies, not from play)."""
     if isinstance(roll, CoinRollout):
         metrics = coin_metrics(roll)

@@ -1,7 +1,7 @@
 """Play memory-one policies in a PettingZoo iterated-game env, one episode at a time.
 
 A memory-one policy of a 2-action game is 5 logits (start, CC, CD, DC, DD from the player's
-own side; ``sigmoid(logit)`` = P(action 0)), the convention of :mod:`lola_games.values.exact`.
+own side; ``sigmoid(logit)`` = P(action 0)), the convention of `lola_games.values.exact`.
 Each player picks its action from its own observation only, as in the environment.
 
 This is the slow, reference way to play (one Python step per round); training code uses the

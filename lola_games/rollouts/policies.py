@@ -4,7 +4,7 @@
 
     ``forward(obs: Tensor[B, T, D], hidden: Tensor | None) -> (logits: Tensor[B, T, n], hidden)``
 
-where ``obs`` are one-hot observations of :mod:`lola_games.envs.batched` (``D = n * n + 1``),
+where ``obs`` are one-hot observations of `lola_games.envs.batched` (``D = n * n + 1``),
 ``logits`` are unnormalised action log-probabilities (``log_softmax`` is applied by the
 caller), and ``hidden`` is the recurrent state carried across calls (``None`` at the start of
 an episode; memoryless policies ignore it and return ``None``). Sampling calls it one step at
@@ -14,27 +14,27 @@ sequence (``hidden=None``), so the two must agree, as they do for the modules be
 A value function is any ``nn.Module`` with ``forward(obs: Tensor[..., D]) -> Tensor[...]``.
 
 **Seeds.** Every function here works on *stacked per-seed parameters*: a dict of tensors with a
-leading seed dimension ``S`` (as made by :func:`init_params`, i.e.
-:func:`torch.func.stack_module_state`), with inputs ``[S, ...]``. Generic modules are called
-through :func:`torch.func.functional_call` under :func:`torch.func.vmap`; tabular modules have
+leading seed dimension ``S`` (as made by `init_params`, i.e.
+`torch.func.stack_module_state`), with inputs ``[S, ...]``. Generic modules are called
+through `torch.func.functional_call` under `torch.func.vmap`; tabular modules have
 a plain broadcasting fast path (``forward_seeds``). Modules with ``memory_one = True`` and a
-``state_log_probs(params) -> [S, 5, 2]`` (as :class:`TabularPolicy`) get two more: when both
-players have one, :func:`sample_rollout` samples the joint memory-one Markov chain directly
+``state_log_probs(params) -> [S, 5, 2]`` (as `TabularPolicy`) get two more: when both
+players have one, `sample_rollout` samples the joint memory-one Markov chain directly
 (one ``gather`` per round instead of two policy calls and an env step), and
-:func:`log_probs` looks log-probabilities up by state instead of running the module.
+`log_probs` looks log-probabilities up by state instead of running the module.
 
 Modules:
 
-* :class:`TabularPolicy` -- memory-one policy for 2-action games: 5 logits
+* `TabularPolicy` -- memory-one policy for 2-action games: 5 logits
   ``(start, CC, CD, DC, DD)`` from the player's own side, ``sigmoid(logit) = P(action 0)``
-  (the convention of :mod:`lola_games.values.exact`); its action logits are
+  (the convention of `lola_games.values.exact`); its action logits are
   ``(logsigmoid(l), logsigmoid(-l))``.
-* :class:`MLPPolicy` -- MLP over the current observation (memory-one, any ``n``).
-* :class:`GRUPolicy` -- GRU over the history of observations (any ``n``).
-* :class:`TabularValue`, :class:`MLPValue` -- value estimates of an observation.
+* `MLPPolicy` -- MLP over the current observation (memory-one, any ``n``).
+* `GRUPolicy` -- GRU over the history of observations (any ``n``).
+* `TabularValue`, `MLPValue` -- value estimates of an observation.
 
-:func:`random_logits` draws initial logits from the distributions the papers' codes use
-(:data:`INITS`).
+`random_logits` draws initial logits from the distributions the papers' codes use
+(`INITS`).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ Params = dict[str, Tensor]
 _STATE_OF_OBS = (1, 2, 3, 4, 0)  # 2-action obs index (CC, CD, DC, DD, START) -> state index
 
 INITS = ("zeros", "normal", "truncated-normal", "uniform")
-"""Initial logit distributions of :func:`random_logits`."""
+"""Initial logit distributions of `random_logits`."""
 
 
 def random_logits(
@@ -165,7 +165,7 @@ class TabularPolicy(nn.Module):
         init: float = 0.0, dist: str = "normal",
     ) -> Params:
         """``{"logits": [S, 5]}``: ``init`` plus noise of scale ``std`` (``dist`` as in
-        :func:`random_logits`; none when ``std`` is 0)."""
+        `random_logits`; none when ``std`` is 0)."""
         logits = torch.full((n_seeds, 5), float(init), device=device)
         if std:
             logits = logits + random_logits((n_seeds, 5), dist, std, generator, device)
@@ -193,7 +193,7 @@ class GRUPolicy(nn.Module):
     """GRU over the observation history ``[B, T, D]`` -> action logits ``[B, T, n]``.
 
     ``hidden`` is ``[B, H]`` (zeros when ``None``). Written with ``nn.Linear`` gates (the
-    equations of :class:`torch.nn.GRUCell`) so that it can be vmapped over seeds.
+    equations of `torch.nn.GRUCell`) so that it can be vmapped over seeds.
     """
 
     def __init__(self, obs_dim: int = 5, n_actions: int = 2, hidden_size: int = 32):
@@ -260,7 +260,7 @@ def init_params(
     Uses ``module.init_params(n_seeds, generator, device)`` when the module defines it;
     otherwise re-initialises deep copies (``reset_parameters`` of every submodule) under a
     global seed drawn from ``generator``, and stacks them with
-    :func:`torch.func.stack_module_state`. Deterministic given the generator.
+    `torch.func.stack_module_state`. Deterministic given the generator.
     """
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ValueError(f"n_seeds must be a positive int, got {n_seeds!r}")
@@ -338,7 +338,7 @@ def _sample(logits: Tensor, u: Tensor) -> Tensor:
 
 _VIEW_1 = (0, 1, 3, 2, 4)  # joint state (player 0's side) -> player 1's memory-one state
 SMALL_CHAIN = 1024
-"""Up to this many games (seeds x episodes), :func:`_tabular_chain` precomputes successors."""
+"""Up to this many games (seeds x episodes), `_tabular_chain` precomputes successors."""
 
 
 def _tabular_chain(p0: Tensor, p1: Tensor, u: Tensor) -> Tensor:
@@ -395,7 +395,7 @@ def sample_rollout(
         generator: ``torch.Generator`` on the parameters' device (determinism).
 
     Two tabular policies are sampled as a joint Markov chain; any other pair steps a
-    :class:`~lola_games.envs.batched.BatchedIteratedGame` of ``S * batch_size`` games.
+    `BatchedIteratedGame` of ``S * batch_size`` games.
     """
     game = get_game(game)
     p0, p1 = params

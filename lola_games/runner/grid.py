@@ -1,13 +1,13 @@
-"""Run grids: many runs of :func:`lola_games.runner.train.train` through one backend.
+"""Run grids: many runs of `lola_games.runner.train.train` through one backend.
 
-A grid is a list of :class:`RunTask` (tournament pairings, a hyper-parameter sweep, a
-reproduction's runs). :func:`run_grid` checks every task's run directory first (nothing
+A grid is a list of `RunTask` (tournament pairings, a hyper-parameter sweep, a
+reproduction's runs). `run_grid` checks every task's run directory first (nothing
 runs when one of them holds a different run), skips runs that already finished, resumes
 interrupted ones from their checkpoints, and executes the rest on a backend:
 
-* :class:`InProcess` -- one after the other in this process (the default);
-* :class:`LocalProcesses` -- ``n`` worker processes on this machine (``--workers N``);
-* :class:`RayCluster` -- the CPUs of a Ray cluster (``--ray auto``, ``--ray ADDRESS``, or a
+* `InProcess` -- one after the other in this process (the default);
+* `LocalProcesses` -- ``n`` worker processes on this machine (``--workers N``);
+* `RayCluster` -- the CPUs of a Ray cluster (``--ray auto``, ``--ray ADDRESS``, or a
   local instance started for the grid, ``--ray local``); needs ``pip install
   lola-games[ray]``.
 
@@ -53,7 +53,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RunTask:
-    """One run of a grid: the arguments of :func:`lola_games.runner.train.train`.
+    """One run of a grid: the arguments of `lola_games.runner.train.train`.
 
     Attributes:
         key: the run's name in the grid (unique).
@@ -289,7 +289,7 @@ def make_backend(workers: int | None = None, ray: str | None = None,
 
     Raises:
         ValueError: both given, or a bad value.
-        RuntimeError, ConnectionError: see :class:`RayCluster`.
+        RuntimeError, ConnectionError: see `RayCluster`.
     """
     if workers is not None and ray is not None:
         raise ValueError("--workers and --ray exclude each other; choose one backend")
@@ -413,21 +413,21 @@ def run_grid(
     report: Callable[[RunResult, int, int], None] | None = None,
     replan: bool = True,
 ) -> dict[str, RunResult]:
-    """Execute ``tasks`` on ``backend`` (default :class:`InProcess`); see the module docstring.
+    """Execute ``tasks`` on ``backend`` (default `InProcess`); see the module docstring.
 
     Args:
         tasks: the runs (unique keys and run directories).
         backend: where they run.
         overwrite: start every run afresh, replacing what its directory holds.
         report: called as ``report(result, finished_so_far, total)`` after each run.
-        replan: skip finished runs and resume or restart the others as :func:`plan` finds
+        replan: skip finished runs and resume or restart the others as `plan` finds
             them; ``False`` runs every task with its own ``resume``/``overwrite``.
 
     Returns:
         the result of every task by key (``skipped`` for runs that had finished before).
 
     Raises:
-        ValueError: see :func:`plan` (checked before anything runs).
+        ValueError: see `plan` (checked before anything runs).
         RuntimeError: a run failed (runs that finished keep their directories).
     """
     backend = backend or InProcess()

@@ -1,11 +1,11 @@
-"""Run directories: written while training, read back by :func:`load_run`.
+"""Run directories: written while training, read back by `load_run`.
 
 A run directory holds four files, each written atomically (a fresh temporary file in the
 directory, then ``os.replace``) except the append-only metrics; a run file that is a symbolic
 link is refused, never followed.
 
-* ``config.json`` -- ``format`` (:data:`FORMAT`), ``game`` (name) and ``game_spec`` (what
-  rebuilds the game, see :func:`lola_games.games.matrix.game_from_spec`), ``n_players``, ``agents``
+* ``config.json`` -- ``format`` (`FORMAT`), ``game`` (name) and ``game_spec`` (what
+  rebuilds the game, see `lola_games.games.matrix.game_from_spec`), ``n_players``, ``agents``
   (one ``{"name", "hparams"}`` per player), ``n_seeds``, ``n_updates``, ``gamma``, ``seed``,
   ``device``, ``dtype``, ``mode`` (``"exact"`` or ``"sampled"``), ``log_every``, ``label`` and
   ``version`` (of the package).
@@ -17,7 +17,7 @@ link is refused, never followed.
   score, reward per step -- always; memory-one runs add ``p_<state>``, P(action 0) in that
   state from the player's own side; other games add their own). Rows are appended and flushed
   as the run goes, so an interrupted run keeps what it logged; numbers have full precision.
-* ``checkpoint.pt`` -- what :func:`lola_games.runner.train.train` resumes from: the update index,
+* ``checkpoint.pt`` -- what `lola_games.runner.train.train` resumes from: the update index,
   params, agent states and RNG state, the run's identity (seed and settings) and a SHA-256 of
   the metrics rows logged up to it, so that a checkpoint that does not belong to the run or
   metrics that were changed or lost are refused. Plain tensors and containers only; it is read
@@ -25,7 +25,7 @@ link is refused, never followed.
 * ``final_params.pt`` -- both players' final params, ``{"params": (p0, p1, ...)}``.
 
 Directories of format 1 (lola-games 0.1, before named metrics) still load with
-:func:`load_run`; they cannot be resumed.
+`load_run`; they cannot be resumed.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def register_state_type(cls: type) -> type:
     Checkpoints hold only tensors, numbers, strings, ``None`` and lists/tuples/dicts of them,
     so that they load with ``weights_only=True``; a registered ``NamedTuple`` is stored as a
     tagged dict of its fields and rebuilt on load. The optimizer states of
-    :mod:`lola_games.functional.lookahead` are registered.
+    `lola_games.functional.lookahead` are registered.
     """
     if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")):
         raise TypeError(f"register_state_type takes a NamedTuple class, got {cls!r}")
@@ -363,9 +363,9 @@ def _scan_metrics(
 ) -> Iterator[tuple[int, np.ndarray, bytes]]:
     """Complete update groups of ``metrics.csv`` in order: ``(update, numbers [S, C], raw)``.
 
-    Streams the file. The header is checked by the caller (:func:`_read_header`). A trailing
+    Streams the file. The header is checked by the caller (`_read_header`). A trailing
     partial group or line (a run killed while writing) ends the scan; anything else that
-    is not a well-formed group raises :class:`RunDirectoryError` naming the line.
+    is not a well-formed group raises `RunDirectoryError` naming the line.
     """
     with open(path, "rb") as f:
         header = f.readline()
@@ -424,7 +424,7 @@ class LoggedUpdate:
 def _to_metrics(numbers: np.ndarray, names: Sequence[str], n_players: int, order: np.ndarray
                 ) -> dict[str, np.ndarray]:
     """``numbers [S, C]`` (one update's rows) -> name -> ``[P, S]`` (``order``: see
-    :func:`_columns_to_metrics`)."""
+    `_columns_to_metrics`)."""
     by = numbers[:, order].T.reshape(len(names), n_players, -1)
     return {name: by[k] for k, name in enumerate(names)}
 
@@ -574,9 +574,9 @@ def _identity(config: dict[str, Any]) -> dict[str, Any]:
 class RunDirectory:
     """One run directory being written: metrics rows, checkpoints, final params.
 
-    Use :meth:`create` for a new run and :meth:`reopen` to continue one; then :meth:`log`
-    each evaluation, :meth:`save_checkpoint` now and then, :meth:`save_final` at the end and
-    :meth:`close`.
+    Use `create` for a new run and `reopen` to continue one; then `log`
+    each evaluation, `save_checkpoint` now and then, `save_final` at the end and
+    `close`.
     """
 
     def __init__(self, path: Path, config: dict[str, Any]) -> None:
@@ -751,7 +751,7 @@ class RunDirectory:
         self._rows += self.n_seeds
 
     def mark(self) -> dict[str, Any]:
-        """Where the metrics stand now (rows and their SHA-256), for :meth:`save_checkpoint`."""
+        """Where the metrics stand now (rows and their SHA-256), for `save_checkpoint`."""
         return {"rows": self._rows, "sha256": self._digest.hexdigest()}
 
     def save_checkpoint(
@@ -760,7 +760,7 @@ class RunDirectory:
     ) -> None:
         """Write ``checkpoint.pt`` atomically, after the metrics are on disk.
 
-        ``mark`` (from :meth:`mark`) records the metrics as they stood after ``update``; by
+        ``mark`` (from `mark`) records the metrics as they stood after ``update``; by
         default, as they stand now.
         """
         if self._file is not None:

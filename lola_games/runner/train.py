@@ -3,7 +3,7 @@
 Each update is simultaneous: every agent steps from the same current parameters (the LOLA
 paper's setting). Before the first update (update 0), after every ``log_every`` updates and
 after the last one the runner evaluates all players and logs the named metrics of the
-evaluator (see :mod:`lola_games.agents.base`); a run directory (:mod:`lola_games.runner.rundir`)
+evaluator (see `lola_games.agents.base`); a run directory (`lola_games.runner.rundir`)
 receives them as they come, with a checkpoint every ``checkpoint_every`` updates.
 
 Randomness: the run's ``torch.Generator`` (seeded with ``seed``) draws the initial params
@@ -11,9 +11,9 @@ and everything the agents sample while learning. Each evaluation gets its own ge
 seeded from ``(seed, update)``, so evaluating more or less often never changes training, and a
 run resumed from any checkpoint, or extended, gives the numbers of an uninterrupted run.
 
-The loop reads top to bottom in :func:`train`: :func:`_prepare` checks the arguments,
-:func:`_begin` starts a run or resumes one, :func:`_update_all` is one update of every agent,
-:func:`_evaluate` one evaluation, and the run directory checkpoints.
+The loop reads top to bottom in `train`: `_prepare` checks the arguments,
+`_begin` starts a run or resumes one, `_update_all` is one update of every agent,
+`_evaluate` one evaluation, and the run directory checkpoints.
 """
 
 from __future__ import annotations
@@ -131,9 +131,9 @@ def _resolve_agents(agents: Sequence[Agent | str], n_players: int) -> tuple[Agen
 
 
 def resolve_game(game: Any) -> Any:
-    """A built-in game by name (any kind, see :func:`~lola_games.games.matrix.get_any_game`), or a
+    """A built-in game by name (any kind, see `get_any_game`), or a
     game object as it is: anything with a ``name`` and a ``spec()`` (see
-    :mod:`lola_games.agents.base`).
+    `lola_games.agents.base`).
 
     Raises:
         ValueError: an unknown name, or an object that is not a game.
@@ -305,14 +305,14 @@ def train(
     """Train one agent per player of ``game`` against each other, ``n_seeds`` seeds at once.
 
     Args:
-        game: a game (e.g. a :class:`~lola_games.games.matrix.MatrixGame`) or its name.
-        agents: one :class:`~lola_games.agents.base.Agent` (or registry name) per player.
+        game: a game (e.g. a `MatrixGame`) or its name.
+        agents: one `Agent` (or registry name) per player.
         n_seeds: independent runs ``S``, batched.
         n_updates: learning steps of each agent.
         gamma: discount in ``[0, 1)``.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
         seed: seeds the run (initial params, sampling, evaluations); in ``[0, 2**63)``.
-        out_dir: run directory to write (see :mod:`lola_games.runner.rundir`); ``None`` writes none.
+        out_dir: run directory to write (see `lola_games.runner.rundir`); ``None`` writes none.
         dtype: float dtype of the params (``torch.float32``/``float64`` or their names).
         label: human label of the run (default ``"<agent0> vs <agent1> on <game>"``).
         resume: continue ``out_dir`` from its checkpoint; the numbers are those of an
@@ -322,11 +322,11 @@ def train(
         log_every: evaluate and log every this many updates (and update 0 and the last).
         checkpoint_every: write ``checkpoint.pt`` every this many updates (and the last one,
             and when interrupted).
-        evaluate: evaluator (default: see :func:`~lola_games.agents.base.evaluator_for`).
+        evaluate: evaluator (default: see `evaluator_for`).
         progress: show a tqdm progress bar.
 
     Returns:
-        a :class:`~lola_games.runner.rundir.Run` with the logged metrics (``[U, P, S]`` each) and
+        a `Run` with the logged metrics (``[U, P, S]`` each) and
         ``final_params``.
 
     Raises:
@@ -460,7 +460,7 @@ OUTCOMES: dict[str, dict[str, Criterion]] = {
 def outcome_shares(run: Run) -> dict[str, float]:
     """Share of seeds at each named outcome of the run's game after the last update.
 
-    Games without an entry in :data:`OUTCOMES` use their ``reference_levels``: a seed is at a
+    Games without an entry in `OUTCOMES` use their ``reference_levels``: a seed is at a
     level when its joint score (mean of the players' values) is within 0.1 of it. Outcomes
     whose metrics the run did not log are left out.
     """

@@ -121,7 +121,7 @@ def dice_objective(
 def centre_by_batch_mean(rewards: Tensor, dim: int = -2) -> Tensor:
     """``rewards - mean(rewards over episodes)``, per round: the batch-mean baseline.
 
-    ``rewards [..., B, T]`` (episodes on ``dim``). Passed to :func:`dice_objective` in place
+    ``rewards [..., B, T]`` (episodes on ``dim``). Passed to `dice_objective` in place
     of the rewards, it centres every discounted reward ``gamma^t r_t`` by its mean over the
     batch at the same round ``t``, as the DiCE paper's code does when it uses no learned
     baseline. The mean is a constant of the sample (no gradient flows into it).

@@ -30,7 +30,7 @@ def exact_evaluate(
     gamma: float,
     generator: torch.Generator | None = None,
 ) -> Metrics:
-    """Exact per-step values (:func:`lola_games.values.exact.exact_values`) of memory-one
+    """Exact per-step values (`lola_games.values.exact.exact_values`) of memory-one
     agents (each with a ``logits(params) -> [S, 5]`` method), and their P(action 0) per
     state: ``{"value", "p_start", "p_CC", ...}``, each ``[2, S]``."""
     logits = [agents[i].logits(params[i]) for i in range(2)]

@@ -8,8 +8,8 @@ CC, CD, DC, DD, **seen from the player's own side** (``C`` = action 0, ``D`` = a
 The joint play is a Markov chain over the 4 outcomes ``(a0, a1)`` (index ``2 * a0 + a1``,
 player 0's side). With start distribution ``p0`` and transition matrix ``P``, the expected
 discounted visits are ``x = p0^T (I - gamma P)^-1``, found with a linear solve, and a
-player's discounted return is ``x . r``. :func:`discounted_values` returns that sum
-(the scale on which the LOLA paper states its learning rates); :func:`exact_values`
+player's discounted return is ``x . r``. `discounted_values` returns that sum
+(the scale on which the LOLA paper states its learning rates); `exact_values`
 normalises it to reward per step, ``(1 - gamma) * sum_t gamma^t E[r_t]``.
 
 Everything is batched over any broadcastable leading dimensions, works on any device and
@@ -263,7 +263,7 @@ def discounted_values(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Unnormalised discounted returns ``(V0, V1)``, each ``sum_t gamma^t E[r_t]``.
 
-    Shapes, dtypes and errors as :func:`exact_values`. This is the scale of the LOLA paper's
+    Shapes, dtypes and errors as `exact_values`. This is the scale of the LOLA paper's
     learning rates.
     """
     return _values(game, logits_0, logits_1, gamma, per_step=False)
@@ -280,7 +280,7 @@ def exact_values(
     ``v_i = (1 - gamma) * sum_t gamma^t E[r_i,t]`` for memory-one policies.
 
     Args:
-        game: a 2-action :class:`~lola_games.games.matrix.MatrixGame` or the name of one.
+        game: a 2-action `MatrixGame` or the name of one.
         logits_0, logits_1: ``[..., 5]`` logits (start, CC, CD, DC, DD), each from its own
             player's side; leading dimensions broadcast; same device; any floating dtype.
         gamma: discount in ``[0, 1)``: a number or a one-element tensor (which may require

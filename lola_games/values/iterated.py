@@ -1,7 +1,7 @@
 """Iterated matrix games as differentiable games, and every player's exact value of any game.
 
-:class:`IteratedGame` plays a 2-action matrix game through the memory-one values of
-:mod:`lola_games.values.exact` with an initialisation of its own; :func:`game_values` is the
+`IteratedGame` plays a 2-action matrix game through the memory-one values of
+`lola_games.values.exact` with an initialisation of its own; `game_values` is the
 one entry point through which exact learners see any game.
 """
 
@@ -26,12 +26,12 @@ class IteratedGame:
     """An iterated 2-action matrix game as a differentiable game with its own initialisation.
 
     Losses are minus the unnormalised discounted values of the players' memory-one logits
-    ``[S, 5]`` (:func:`lola_games.values.exact.discounted_values`, discount ``gamma`` of the run);
+    ``[S, 5]`` (`lola_games.values.exact.discounted_values`, discount ``gamma`` of the run);
     evaluation is that of the matrix game (values per step and ``p_<state>``), so runs look
     exactly like runs on the matrix game itself.
 
     Args:
-        game: a 2-action :class:`~lola_games.games.matrix.MatrixGame` or its name.
+        game: a 2-action `MatrixGame` or its name.
         init_std: initial logits ``~ N(0, init_std^2)`` (the matrix game's learners draw
             ``N(0, 1)``).
     """
@@ -99,7 +99,7 @@ def game_values(game: Any, params: Sequence[Tensor], gamma: float) -> list[Tenso
     """Every player's value (unnormalised for iterated games) ``[S]``, in player order.
 
     The one entry point through which exact learners see any game: a matrix game's memory-one
-    values (:func:`lola_games.values.exact.discounted_values`, player 0's logits first), or the
+    values (`lola_games.values.exact.discounted_values`, player 0's logits first), or the
     game's ``values(params, gamma)``.
     """
     if isinstance(game, MatrixGame):

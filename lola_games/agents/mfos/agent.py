@@ -1,4 +1,4 @@
-"""A meta-trained M-FOS agent (:mod:`lola_games.agents.mfos.meta`) playing through the runner.
+"""A meta-trained M-FOS agent (`lola_games.agents.mfos.meta`) playing through the runner.
 
 Its params are its current memory-one logits ``[S, 5]`` (as for any exact agent). Each update
 it observes ``sigmoid([own logits, opponent's logits])`` and outputs its next policy with the
@@ -24,7 +24,7 @@ __all__ = ["MFOS"]
 
 
 class MFOS(Agent):
-    """M-FOS loaded from a meta-training directory (see :func:`lola_games.agents.mfos.meta.meta_train`).
+    """M-FOS loaded from a meta-training directory (see `lola_games.agents.mfos.meta.meta_train`).
 
     Args:
         path: the meta-training directory (``config.json``, ``mfos.pt``; read as JSON and

@@ -20,14 +20,14 @@ structure and the settings of the official code (``src/main_mfos_ppo.py``,
   with learning rate 1 on the unnormalised value, gamma 0.96;
 * games: the IPD (-1, -3, 0, -2) and matching pennies (the meta-agent matches) as iterated
   games with memory-one policies, chicken as the official code has it, a one-shot game (one
-  logit per player, played with gamma 0) with a crash of -100 (see :func:`mfos_chicken`).
+  logit per player, played with gamma 0) with a crash of -100 (see `mfos_chicken`).
 
 Everything is batched over ``S`` independent meta-training seeds (params ``[S, ...]``) and
 ``B`` games per seed (tensors ``[S, B, ...]``). A meta-training directory holds
 ``config.json`` (the settings, the game's spec), ``mfos.pt`` (the actor-critic params of
 every seed, plain tensors, read with ``weights_only=True``) and ``meta_metrics.csv`` (per
 meta-episode and seed: the mean reward per step of both players); the registered agent
-:class:`lola_games.agents.mfos.agent.MFOS` loads it and plays through the runner.
+`lola_games.agents.mfos.agent.MFOS` loads it and plays through the runner.
 """
 
 from __future__ import annotations
@@ -227,9 +227,9 @@ class MetaGame:
     """``S x B`` games of the meta-agent (player 0) against a learning opponent (player 1).
 
     Args:
-        game: a two-action :class:`~lola_games.games.matrix.MatrixGame`.
+        game: a two-action `MatrixGame`.
         gamma: the inner discount (0.96; 0 for a one-shot game).
-        opponent: an exact learner (:class:`~lola_games.agents.base.Agent`) whose ``update``
+        opponent: an exact learner (`Agent`) whose ``update``
             is the opponent's learning step; its params are memory-one logits.
     """
 
@@ -348,7 +348,7 @@ def meta_train(
         game: a two-action matrix game or its name.
         opponent: ``"naive"``, ``"lola"`` or ``"self"`` (meta-self-play).
         n_seeds: independent meta-training runs, batched.
-        config: the settings (default :class:`MFOSConfig`, the official ones).
+        config: the settings (default `MFOSConfig`, the official ones).
         gamma: inner discount (default 0.96; 0 makes a one-shot game).
         seed: seeds everything (initial params, games, sampling).
         device: where to train.
