@@ -6,6 +6,7 @@ Every test here failed on lola-games 0.1 (the runner before named metrics).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import tracemalloc
@@ -15,12 +16,15 @@ import numpy as np
 import pytest
 import torch
 
-import lola_games.runner.train as train_module
 from lola_games.agents import LOLA, LOLADiCE, NaiveLearner, NaivePG, make_agent
 from lola_games.cli.main import main
 from lola_games.experiments.reproduce import reproduce
 from lola_games.runner.rundir import RunDirectoryError, load_final_params, load_run
 from lola_games.runner.train import Interrupted, train
+
+# The module, not the function ``lola_games.runner.train`` that the package exports under the
+# same name (``import lola_games.runner.train as m`` finds the function).
+train_module = importlib.import_module("lola_games.runner.train")
 
 
 def exact(out=None, **kw):
@@ -397,11 +401,11 @@ def test_resume_reads_metrics_once_and_streams(tmp_path, monkeypatch):
     agents = [NaiveLearner(), NaiveLearner()]
     exact(out, agents=agents, n_seeds=64, n_updates=300, checkpoint_every=300)
     size = (out / "metrics.csv").stat().st_size
-    import lola_games.runner.rundir as runlog
+    runlog = importlib.import_module("lola_games.runner.rundir")
 
     scans = []
-    real = runlog._scan_metrics
-    monkeypatch.setattr(runlog, "_scan_metrics", lambda *a, **k: scans.append(1) or real(*a, **k))
+    real = runlog.scan_metrics
+    monkeypatch.setattr(runlog, "scan_metrics", lambda *a, **k: scans.append(1) or real(*a, **k))
     tracemalloc.start()
     exact(out, agents=agents, n_seeds=64, n_updates=301, checkpoint_every=300, resume=True)
     peak = tracemalloc.get_traced_memory()[1]

@@ -2,6 +2,7 @@
 input, and identical run directories on every backend."""
 
 import csv
+import importlib
 import os
 
 import numpy as np
@@ -65,8 +66,7 @@ def test_a_finished_pairing_is_not_rerun_and_an_interrupted_one_resumes(tmp_path
     kwargs = dict(n_seeds=3, n_updates=6, formats=(), hparams={"rollout_len": 10})
     whole = tournament("ipd", agents, out=tmp_path / "whole", **kwargs)
 
-    import lola_games.runner.train as train_module
-
+    train_module = importlib.import_module("lola_games.runner.train")  # the module, not train()
     real = train_module._update_all
     calls = {"n": 0}
 
