@@ -13,7 +13,8 @@ from lola_games.agents import memory_one_metrics
 from lola_games.analysis import figures
 from lola_games.analysis import plots as plotting
 from lola_games.games.registry import get_game
-from lola_games.runner.rundir import RunDirectory, load_run
+from lola_games.runner.run import load_run
+from lola_games.runner.rundir import RunDirectory
 from lola_games.runner.train import train
 
 

@@ -20,8 +20,9 @@ from lola_games.agents import LOLA, LOLADiCE, NaiveLearner, NaivePG, make_agent
 from lola_games.cli.main import main
 from lola_games.experiments.reproduce import reproduce
 from lola_games.functional.lookahead import AdamState, SGDState
-from lola_games.runner.checkpoint import decode_state, encode_state, safe_load
-from lola_games.runner.rundir import RunDirectoryError, load_final_params, load_run
+from lola_games.runner.checkpoint import decode_state, encode_state, load_final_params, safe_load
+from lola_games.runner.files import RunDirectoryError
+from lola_games.runner.run import load_run
 from lola_games.runner.train import Interrupted, train
 
 # The module, not the function ``lola_games.runner.train`` that the package exports under the

@@ -19,8 +19,10 @@ from lola_games.experiments.tournament import (
     tournament,
     tournament_tasks,
 )
-from lola_games.runner.grid import InProcess, LocalProcesses, RayCluster, make_backend, run_grid
-from lola_games.runner.rundir import RUN_FILES, load_final_params
+from lola_games.runner.backends import InProcess, LocalProcesses, RayCluster, make_backend
+from lola_games.runner.checkpoint import load_final_params
+from lola_games.runner.files import RUN_FILES
+from lola_games.runner.grid import run_grid
 from lola_games.values.exact import exact_values
 
 FIXED = ("tft", "alld", "allc")
