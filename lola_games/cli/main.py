@@ -48,6 +48,13 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     p.add_argument("--checkpoint-every", type=int, default=10)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_hparams(p)
+    _add_sampled_hparams(p)
+    p.set_defaults(func=run_train)
+
+
+def _add_hparams(p: argparse.ArgumentParser) -> None:
+    """The agents' options: common, and of the learners of differentiable games."""
     h = p.add_argument_group("agent hyper-parameters (each agent takes those it knows)")
     h.add_argument("--lr", type=float, default=None, help="own learning rate (delta)")
     h.add_argument("--eta", type=float, default=None,
@@ -68,6 +75,10 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--cola-steps", type=int, default=None,
                    help="COLA: training steps of the update functions")
     d.add_argument("--consensus", type=float, default=None, help="CO's consensus weight")
+
+
+def _add_sampled_hparams(p: argparse.ArgumentParser) -> None:
+    """The options of sampled agents, POLA and M-FOS."""
     s = p.add_argument_group(
         "sampled agents (naive-pg, lola-dice, lola-pg; lola-om samples too): --lr is the outer "
         "rate, --eta the inner lookahead rate (lola-pg: the correction's weight), "
@@ -107,7 +118,6 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--divergence", choices=["kl", "l2"], default=None, help="proximity term")
     m = p.add_argument_group("mfos")
     m.add_argument("--path", default=None, help="the meta-training directory to load")
-    p.set_defaults(func=run_train)
 
 
 def train_hparams(args: argparse.Namespace) -> dict[str, Any]:
