@@ -30,7 +30,7 @@ def _tasks(out: str, episodes: int, seeds: int):
 def _tiny(out: str, n: int):
     from lola_games.agents import make_agent
     from lola_games.games.registry import get_game
-    from lola_games.runner.grid import RunTask
+    from lola_games.runner.tasks import RunTask
 
     game = get_game("ipd").spec()
     return [RunTask(f"tiny{k}", game, (make_agent("tft"), make_agent("alld")),
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--no-ray", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from lola_games.runner.grid import InProcess, LocalProcesses, RayCluster
+    from lola_games.runner.backends import InProcess, LocalProcesses, RayCluster
 
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,8 +27,9 @@ from lola_games.rollouts.policies import (
     rollout_values,
     seed_forward,
 )
-from lola_games.runner.rundir import load_run
-from lola_games.runner.train import outcome_shares, summary_line, train
+from lola_games.runner.outcomes import outcome_shares, summary_line
+from lola_games.runner.run import load_run
+from lola_games.runner.train import train
 from lola_games.values.dice import dice_objective, discounted_returns, normalised_discounted_return
 
 GAME = CoinGame(3, 150)

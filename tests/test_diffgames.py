@@ -11,7 +11,7 @@ from lola_games.cli.main import main
 from lola_games.games.differentiable import DIFF_GAMES, CustomGameRecord, DifferentiableGame
 from lola_games.games.matrix import GAMES
 from lola_games.games.registry import get_any_game
-from lola_games.runner.rundir import load_run
+from lola_games.runner.run import load_run
 from lola_games.runner.train import train
 from lola_games.values.iterated import IteratedGame, game_values
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from lola_games.agents import make_agent
-from lola_games.runner.train import outcome_shares, train
+from lola_games.runner.outcomes import outcome_shares
+from lola_games.runner.train import train
 
 
 def learner(name, alpha):

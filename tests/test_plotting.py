@@ -10,9 +10,11 @@ import pytest
 from matplotlib.figure import Figure
 
 from lola_games.agents import memory_one_metrics
+from lola_games.analysis import figures
 from lola_games.analysis import plots as plotting
 from lola_games.games.registry import get_game
-from lola_games.runner.rundir import RunDirectory, load_run
+from lola_games.runner.run import load_run
+from lola_games.runner.rundir import RunDirectory
 from lola_games.runner.train import train
 
 
@@ -50,9 +52,9 @@ def test_joint_scores_png_and_pdf(runs, tmp_path, band):
 
 def test_band_widths(runs):
     y = runs[1].joint_score
-    mean, lo, hi = plotting._band(y, "std")
+    mean, lo, hi = figures.band_edges(y, "std")
     np.testing.assert_allclose(hi - mean, y.std(axis=1, ddof=1))
-    _, lo95, hi95 = plotting._band(y, "ci95")
+    _, lo95, hi95 = figures.band_edges(y, "ci95")
     np.testing.assert_allclose(hi95 - lo95, 2 * 1.96 * y.std(axis=1, ddof=1) / np.sqrt(6))
 
 

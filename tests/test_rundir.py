@@ -6,6 +6,7 @@ Every test here failed on lola-games 0.1 (the runner before named metrics).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import tracemalloc
@@ -15,12 +16,18 @@ import numpy as np
 import pytest
 import torch
 
-import lola_games.runner.train as train_module
 from lola_games.agents import LOLA, LOLADiCE, NaiveLearner, NaivePG, make_agent
 from lola_games.cli.main import main
 from lola_games.experiments.reproduce import reproduce
-from lola_games.runner.rundir import RunDirectoryError, load_final_params, load_run
+from lola_games.functional.lookahead import AdamState, SGDState
+from lola_games.runner.checkpoint import decode_state, encode_state, load_final_params, safe_load
+from lola_games.runner.files import RunDirectoryError
+from lola_games.runner.run import load_run
 from lola_games.runner.train import Interrupted, train
+
+# The module, not the function ``lola_games.runner.train`` that the package exports under the
+# same name (``import lola_games.runner.train as m`` finds the function).
+train_module = importlib.import_module("lola_games.runner.train")
 
 
 def exact(out=None, **kw):
@@ -397,11 +404,11 @@ def test_resume_reads_metrics_once_and_streams(tmp_path, monkeypatch):
     agents = [NaiveLearner(), NaiveLearner()]
     exact(out, agents=agents, n_seeds=64, n_updates=300, checkpoint_every=300)
     size = (out / "metrics.csv").stat().st_size
-    import lola_games.runner.rundir as runlog
+    runlog = importlib.import_module("lola_games.runner.rundir")
 
     scans = []
-    real = runlog._scan_metrics
-    monkeypatch.setattr(runlog, "_scan_metrics", lambda *a, **k: scans.append(1) or real(*a, **k))
+    real = runlog.scan_metrics
+    monkeypatch.setattr(runlog, "scan_metrics", lambda *a, **k: scans.append(1) or real(*a, **k))
     tracemalloc.start()
     exact(out, agents=agents, n_seeds=64, n_updates=301, checkpoint_every=300, resume=True)
     peak = tracemalloc.get_traced_memory()[1]
@@ -478,3 +485,50 @@ def test_unregistered_state_types_are_refused_when_checkpointing(tmp_path):
 
     with pytest.raises(TypeError, match="not registered"):
         train("ipd", [Odd(), NaiveLearner()], n_seeds=2, n_updates=1, out_dir=tmp_path / "r")
+
+
+# -- checkpoints of earlier versions ----------------------------------------------------------
+
+
+def _retag(tree, old_module):
+    """``tree`` with every state-type tag moved to ``old_module`` (as an earlier version wrote)."""
+    if isinstance(tree, dict):
+        out = {k: _retag(v, old_module) for k, v in tree.items()}
+        tag = "__lola_games_namedtuple__"
+        if tag in out:
+            out[tag] = f"{old_module}.{out[tag].rpartition('.')[2]}"
+        return out
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_retag(v, old_module) for v in tree)
+    return tree
+
+
+@pytest.mark.parametrize("old_module", ["lola_games.lookahead", "lola_games.functional.lookahead"])
+def test_optimizer_states_tagged_with_their_old_module_load(tmp_path, old_module):
+    states = (AdamState(step=3, exp_avg=torch.ones(2, 5), exp_avg_sq=torch.zeros(2, 5)),
+              SGDState(step=1, momentum_buffer=None))
+    file = tmp_path / "old.pt"
+    torch.save({"states": _retag(encode_state(states), old_module)}, file)
+    assert old_module + ".AdamState" in repr(torch.load(file, weights_only=True))
+    loaded = decode_state(safe_load(file)["states"], None)
+    assert type(loaded[0]) is AdamState and type(loaded[1]) is SGDState
+    assert loaded[0].step == 3 and torch.equal(loaded[0].exp_avg, torch.ones(2, 5))
+    assert loaded[1] == SGDState(step=1, momentum_buffer=None)
+
+
+def test_a_run_checkpointed_before_the_restructure_resumes_to_the_same_numbers(tmp_path):
+    """Checkpoints of lola-games before the layered package tagged the optimizer states
+    ``lola_games.lookahead.AdamState``; such a run resumes as if never interrupted."""
+    agents = [NaiveLearner(optimizer="adam"), NaiveLearner()]
+    kw = dict(game="ipd", agents=agents, n_seeds=3, gamma=0.96, seed=4, checkpoint_every=2)
+    whole = train(n_updates=6, **kw)
+    out = tmp_path / "run"
+    train(n_updates=4, out_dir=out, **kw)
+    ck_file = out / "checkpoint.pt"
+    ck = torch.load(ck_file, weights_only=True)
+    ck["states"] = _retag(ck["states"], "lola_games.lookahead")
+    assert "lola_games.lookahead.AdamState" in repr(ck["states"])
+    torch.save(ck, ck_file)
+    resumed = train(n_updates=6, out_dir=out, resume=True, **kw)
+    np.testing.assert_array_equal(resumed.metrics["value"], whole.metrics["value"])
+    assert len(load_final_params(out)) == 2

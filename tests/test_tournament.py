@@ -2,6 +2,7 @@
 input, and identical run directories on every backend."""
 
 import csv
+import importlib
 import os
 
 import numpy as np
@@ -18,8 +19,10 @@ from lola_games.experiments.tournament import (
     tournament,
     tournament_tasks,
 )
-from lola_games.runner.grid import InProcess, LocalProcesses, RayCluster, make_backend, run_grid
-from lola_games.runner.rundir import RUN_FILES, load_final_params
+from lola_games.runner.backends import InProcess, LocalProcesses, RayCluster, make_backend
+from lola_games.runner.checkpoint import load_final_params
+from lola_games.runner.files import RUN_FILES
+from lola_games.runner.grid import run_grid
 from lola_games.values.exact import exact_values
 
 FIXED = ("tft", "alld", "allc")
@@ -65,8 +68,7 @@ def test_a_finished_pairing_is_not_rerun_and_an_interrupted_one_resumes(tmp_path
     kwargs = dict(n_seeds=3, n_updates=6, formats=(), hparams={"rollout_len": 10})
     whole = tournament("ipd", agents, out=tmp_path / "whole", **kwargs)
 
-    import lola_games.runner.train as train_module
-
+    train_module = importlib.import_module("lola_games.runner.train")  # the module, not train()
     real = train_module._update_all
     calls = {"n": 0}
 

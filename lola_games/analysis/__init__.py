@@ -9,20 +9,15 @@ from lola_games.analysis.consistency import (
     sample_region,
     update_consistency,
 )
-from lola_games.analysis.plots import (
+from lola_games.analysis.figures import (
     BANDS,
-    METRICS,
-    as_runs,
-    metric,
     plot_joint_scores,
     plot_learning_curves,
     plot_policies,
-    results_table,
     save_figure,
-    table_markdown,
-    tft_like,
-    write_table,
 )
+from lola_games.analysis.runs import METRICS, as_runs, metric, tft_like
+from lola_games.analysis.tables import results_table, table_markdown, write_table
 
 __all__ = [
     "BANDS",

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from lola_games.runner.train import Interrupted
 
-__all__ = ["EXIT_INTERRUPTED", "error_line", "interrupted"]
+__all__ = ["EXIT_INTERRUPTED", "RUN_ERRORS", "TRAIN_ERRORS", "error_line", "interrupted",
+           "guarded"]
+
+T = TypeVar("T")
+
+RUN_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, RuntimeError, OSError)
+"""Errors a grid or an experiment reports as one line (a failed run is a ``RuntimeError``)."""
+
+TRAIN_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, OSError)
+"""Errors a single training run reports as one line (others keep their traceback)."""
 
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
@@ -32,3 +43,21 @@ def interrupted(prog: str, error: KeyboardInterrupt) -> int:
         where = "interrupted"
     print(f"{prog}: {where}", file=sys.stderr)
     return EXIT_INTERRUPTED
+
+
+def guarded(prog: str, work: Callable[[], T], errors: tuple[type[Exception], ...] = RUN_ERRORS
+            ) -> T | int:
+    """``work()``, or an exit code: one line on stderr for one of ``errors`` (2), and where
+    the run stopped after Ctrl-C (130). Every subcommand runs its work through it.
+
+    Args:
+        prog: the subcommand's name in messages, e.g. ``"lola-games train"``.
+        work: the subcommand's work.
+        errors: the exceptions reported as one line.
+    """
+    try:
+        return work()
+    except KeyboardInterrupt as e:
+        return interrupted(prog, e)
+    except errors as e:
+        return error_line(prog, e)

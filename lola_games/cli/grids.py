@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lola_games.agents.base import agent_names
 from lola_games.analysis import plots as plotting
-from lola_games.cli.errors import error_line, interrupted
+from lola_games.cli.errors import guarded
 from lola_games.experiments.sweep import ALIASES, SweepResult, parse_grid, sweep, sweep_points
 from lola_games.experiments.tournament import (
     PRESETS,
@@ -18,10 +19,12 @@ from lola_games.experiments.tournament import (
 )
 from lola_games.games.registry import game_names
 from lola_games.interop.axelrod import memory_one_strategies
-from lola_games.runner.grid import make_backend
+from lola_games.runner.backends import Backend, make_backend
 
 __all__ = ["add_tournament", "add_sweep", "run_tournament", "run_sweep", "add_backend_options",
-           "backend_of"]
+           "backend_of", "with_backend"]
+
+T = TypeVar("T")
 
 
 def add_backend_options(p: argparse.ArgumentParser) -> None:
@@ -75,18 +78,13 @@ def _hparams(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def _guarded(prog: str, work) -> Any:
-    """``work()``, or an exit code: one line on stderr for an error, 130 after Ctrl-C."""
-    try:
-        return work()
-    except KeyboardInterrupt as e:
-        return interrupted(prog, e)
-    except (ValueError, TypeError, RuntimeError, OSError) as e:
-        return error_line(prog, e)
+def with_backend(args: argparse.Namespace, work: Callable[[Backend], T]) -> T:
+    """``work(backend)`` on the backend of ``--workers``/``--ray``, closed afterwards.
 
-
-def _with_backend(args: argparse.Namespace, work) -> Any:
-    """``work(backend)`` on the backend of ``--workers``/``--ray``, closed afterwards."""
+    Args:
+        args: the parsed options.
+        work: what runs on the backend.
+    """
     backend = backend_of(args)
     try:
         return work(backend)
@@ -158,7 +156,7 @@ def _tournament(args: argparse.Namespace):
         log_every = args.log_every or 1
         published = None
         out = args.out or "runs/tournament"
-    return _with_backend(args, lambda backend: tournament(
+    return with_backend(args, lambda backend: tournament(
         game, agents, n_seeds=args.seeds, n_updates=n_updates, gamma=gamma, seed=args.seed,
         out=out, hparams=_hparams(args), backend=backend, dtype=args.dtype,
         device=args.device, log_every=log_every, overwrite=args.overwrite,
@@ -167,7 +165,7 @@ def _tournament(args: argparse.Namespace):
 
 
 def run_tournament(args: argparse.Namespace) -> int:
-    result = _guarded("lola-games tournament", lambda: _tournament(args))
+    result = guarded("lola-games tournament", lambda: _tournament(args))
     if not isinstance(result, TournamentResult):
         return result
     print(results_markdown(result), end="")
@@ -194,7 +192,7 @@ def add_sweep(subparsers: argparse._SubParsersAction) -> None:
 def _sweep(args: argparse.Namespace):
     grid = parse_grid(args.grid)
     sweep_points(args.agents, grid)  # a bad option is an error before a backend starts
-    return _with_backend(args, lambda backend: sweep(
+    return with_backend(args, lambda backend: sweep(
         args.game or "ipd", args.agents, grid, n_seeds=args.seeds, n_updates=args.updates,
         gamma=0.96 if args.gamma is None else args.gamma, seed=args.seed, out=args.out,
         hparams=_hparams(args), backend=backend, dtype=args.dtype, device=args.device,
@@ -203,7 +201,7 @@ def _sweep(args: argparse.Namespace):
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    result = _guarded("lola-games sweep", lambda: _sweep(args))
+    result = guarded("lola-games sweep", lambda: _sweep(args))
     if not isinstance(result, SweepResult):
         return result
     print(plotting.table_markdown(result.table), end="")

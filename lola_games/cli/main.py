@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
+from typing import Any
 
-from lola_games.agents.base import AGENTS, agent_names, make_agent
-from lola_games.cli.errors import error_line, interrupted
+from lola_games.agents.base import AGENTS, accepted_hparams, agent_names, make_agent
+from lola_games.cli.errors import TRAIN_ERRORS, guarded
 from lola_games.cli.grids import add_sweep, add_tournament
 from lola_games.cli.meta_train import add_meta_train
 from lola_games.cli.reproduce import add_reproduce
 from lola_games.core.version import __version__
 from lola_games.games.registry import all_game_names
 from lola_games.rollouts.games import COIN_POLICIES, MATRIX_POLICIES
-from lola_games.runner.train import summary_line, train
+from lola_games.runner.outcomes import summary_line
+from lola_games.runner.run import Run
+from lola_games.runner.train import train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +48,13 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     p.add_argument("--checkpoint-every", type=int, default=10)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_hparams(p)
+    _add_sampled_hparams(p)
+    p.set_defaults(func=run_train)
+
+
+def _add_hparams(p: argparse.ArgumentParser) -> None:
+    """The agents' options: common, and of the learners of differentiable games."""
     h = p.add_argument_group("agent hyper-parameters (each agent takes those it knows)")
     h.add_argument("--lr", type=float, default=None, help="own learning rate (delta)")
     h.add_argument("--eta", type=float, default=None,
@@ -66,6 +75,10 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--cola-steps", type=int, default=None,
                    help="COLA: training steps of the update functions")
     d.add_argument("--consensus", type=float, default=None, help="CO's consensus weight")
+
+
+def _add_sampled_hparams(p: argparse.ArgumentParser) -> None:
+    """The options of sampled agents, POLA and M-FOS."""
     s = p.add_argument_group(
         "sampled agents (naive-pg, lola-dice, lola-pg; lola-om samples too): --lr is the outer "
         "rate, --eta the inner lookahead rate (lola-pg: the correction's weight), "
@@ -105,11 +118,11 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--divergence", choices=["kl", "l2"], default=None, help="proximity term")
     m = p.add_argument_group("mfos")
     m.add_argument("--path", default=None, help="the meta-training directory to load")
-    p.set_defaults(func=run_train)
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """The ``train`` command: build the agents, train, print a one-line summary."""
+def train_hparams(args: argparse.Namespace) -> dict[str, Any]:
+    """The agents' hyper-parameters given on the ``train`` command line (unset ones left out;
+    the sampled agents' names of the same options added)."""
     hparams = {
         "lr": args.lr,
         "eta": args.eta,
@@ -153,42 +166,57 @@ def run_train(args: argparse.Namespace) -> int:
         hparams["stop_gradient"] = False
     if args.no_baseline:
         hparams["baseline"] = False
-    try:
-        _check_opponent_model(args.agents, hparams)
-        agents = [make_agent(name, ignore_unknown=True, **hparams) for name in args.agents]
-        run = train(
-            args.game,
-            agents,
-            n_seeds=args.seeds,
-            n_updates=args.updates,
-            gamma=args.gamma,
-            device=args.device,
-            seed=args.seed,
-            out_dir=args.out,
-            dtype=args.dtype,
-            label=args.label,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            checkpoint_every=args.checkpoint_every,
-            progress=not args.no_progress,
-        )
-    except KeyboardInterrupt as e:
-        return interrupted("lola-games train", e)
-    except (ValueError, TypeError, OSError) as e:
-        return error_line("lola-games train", e)
+    return hparams
+
+
+def _train(args: argparse.Namespace, hparams: dict[str, Any]) -> Run:
+    check_opponent_model(args.agents, hparams)
+    agents = [make_agent(name, ignore_unknown=True, **hparams) for name in args.agents]
+    return train(
+        args.game,
+        agents,
+        n_seeds=args.seeds,
+        n_updates=args.updates,
+        gamma=args.gamma,
+        device=args.device,
+        seed=args.seed,
+        out_dir=args.out,
+        dtype=args.dtype,
+        label=args.label,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        checkpoint_every=args.checkpoint_every,
+        progress=not args.no_progress,
+    )
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """The ``train`` command: build the agents, train, print a one-line summary."""
+    hparams = train_hparams(args)
+    run = guarded("lola-games train", lambda: _train(args, hparams), TRAIN_ERRORS)
+    if isinstance(run, int):
+        return run
     print(summary_line(run))
     if run.path is not None:
         print(f"run written to {run.path}")
     return 0
 
 
-def _check_opponent_model(names: list[str], hparams: dict) -> None:
+def check_opponent_model(names: list[str], hparams: dict[str, Any]) -> None:
     """``--opponent-model`` must reach an agent: an exact learner (e.g. ``pola``) would
-    otherwise silently run without one."""
+    otherwise silently run without one.
+
+    Args:
+        names: the agents' registry names.
+        hparams: the command line's hyper-parameters.
+
+    Raises:
+        ValueError: ``--opponent-model`` and no agent that takes an opponent model.
+    """
     if not hparams.get("opponent_model"):
         return
     takes = [n for n in names if n in ("pola-om", "lola-om") or (
-        n in AGENTS and "opponent_model" in inspect.signature(AGENTS[n].__init__).parameters)]
+        n in AGENTS and "opponent_model" in accepted_hparams(AGENTS[n]))]
     if not takes:
         raise ValueError(
             f"--opponent-model: none of the agents {', '.join(names)} fits an opponent model "

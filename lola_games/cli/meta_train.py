@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from lola_games.agents.mfos.meta import OPPONENTS, MFOSConfig, meta_train, mfos_chicken
-from lola_games.cli.errors import error_line, interrupted
+from lola_games.agents.mfos.meta import (
+    OPPONENTS,
+    MetaTraining,
+    MFOSConfig,
+    meta_train,
+    mfos_chicken,
+)
+from lola_games.cli.errors import TRAIN_ERRORS, guarded
 
 __all__ = ["add_meta_train", "run_meta_train"]
 
@@ -32,22 +38,23 @@ def add_meta_train(subparsers: Any) -> Any:
     return p
 
 
-def run_meta_train(args: Any) -> int:
-    """The ``meta-train`` command: train, print the final rewards, return an exit code."""
+def _meta_train(args: Any) -> MetaTraining:
     fields = ("batch_size", "meta_episodes", "inner_steps", "hidden_size", "lr", "entropy",
               "anneal")
-    try:
-        cfg = replace(MFOSConfig(), **{f: getattr(args, f) for f in fields
-                                       if getattr(args, f) is not None})
-        game, gamma = args.game, None
-        if game == "chicken_mfos":
-            game, gamma = mfos_chicken(), 0.0
-        run = meta_train(game, args.opponent, args.seeds, cfg, gamma=gamma, seed=args.seed,
-                         device=args.device, out_dir=args.out, overwrite=args.overwrite)
-    except KeyboardInterrupt as e:
-        return interrupted("lola-games meta-train", e)
-    except (ValueError, TypeError, OSError) as e:
-        return error_line("lola-games meta-train", e)
+    cfg = replace(MFOSConfig(), **{f: getattr(args, f) for f in fields
+                                   if getattr(args, f) is not None})
+    game, gamma = args.game, None
+    if game == "chicken_mfos":
+        game, gamma = mfos_chicken(), 0.0
+    return meta_train(game, args.opponent, args.seeds, cfg, gamma=gamma, seed=args.seed,
+                      device=args.device, out_dir=args.out, overwrite=args.overwrite)
+
+
+def run_meta_train(args: Any) -> int:
+    """The ``meta-train`` command: train, print the final rewards, return an exit code."""
+    run = guarded("lola-games meta-train", lambda: _meta_train(args), TRAIN_ERRORS)
+    if isinstance(run, int):
+        return run
     final = run.final_rewards()
     print(f"M-FOS vs {args.opponent} on {run.game.name}: reward per step over the last "
           f"{min(50, run.rewards.shape[0])} meta-episodes {final[0].nanmean():.3f} "

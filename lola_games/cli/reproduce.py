@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 
 from lola_games.analysis import plots as plotting
-from lola_games.cli.errors import error_line, interrupted
-from lola_games.cli.grids import add_backend_options, backend_of
-from lola_games.experiments.base import EXPERIMENTS, OWN_LOOP
+from lola_games.cli.errors import guarded
+from lola_games.cli.grids import add_backend_options, with_backend
+from lola_games.experiments.base import EXPERIMENTS, OWN_LOOP, Reproduction
 from lola_games.experiments.reproduce import reproduce
+from lola_games.runner.backends import Backend
 
 __all__ = ["add_reproduce", "run_reproduce"]
 
@@ -56,23 +57,21 @@ def add_reproduce(subparsers: argparse._SubParsersAction) -> argparse.ArgumentPa
     return p
 
 
+def _reproduce(args: argparse.Namespace, backend: Backend) -> Reproduction:
+    return reproduce(
+        args.name, args.out, size=args.size, device=args.device, seed=args.seed,
+        figures_dir=args.figures, formats=[f for f in args.formats.split(",") if f],
+        overwrite=args.overwrite, resume=args.resume, plot_only=args.plot_only,
+        progress=not args.no_progress, backend=backend, n_seeds=args.seeds,
+    )
+
+
 def run_reproduce(args: argparse.Namespace) -> int:
     """The ``reproduce`` command: run, print the table and the files written."""
-    try:
-        backend = backend_of(args)
-        try:
-            result = reproduce(
-                args.name, args.out, size=args.size, device=args.device, seed=args.seed,
-                figures_dir=args.figures, formats=[f for f in args.formats.split(",") if f],
-                overwrite=args.overwrite, resume=args.resume, plot_only=args.plot_only,
-                progress=not args.no_progress, backend=backend, n_seeds=args.seeds,
-            )
-        finally:
-            backend.close()
-    except KeyboardInterrupt as e:
-        return interrupted("lola-games reproduce", e)
-    except (ValueError, TypeError, RuntimeError, OSError) as e:
-        return error_line("lola-games reproduce", e)
+    result = guarded("lola-games reproduce",
+                     lambda: with_backend(args, lambda backend: _reproduce(args, backend)))
+    if isinstance(result, int):
+        return result
     if args.name in OWN_LOOP:  # its table is already written as markdown
         print(result.files[0].read_text(), end="")
     else:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lola_games.core.registry import Registry
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["SIZES", "AgentSpec", "RunSpec", "Experiment", "EXPERIMENTS", "OWN_LOOP",
            "Reproduction", "write_rows"]

@@ -57,7 +57,7 @@ from lola_games.core.device import resolve_device
 from lola_games.experiments.base import AgentSpec, Experiment, RunSpec
 from lola_games.games.differentiable import param_shapes
 from lola_games.games.registry import get_any_game
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 from lola_games.values.iterated import IteratedGame, game_values
 
 __all__ = ["DIFFGAME_EXPERIMENTS", "PAPER_CONSISTENCY", "PAPER_HIGHER_ORDER",

@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.games.paper import contribution_ipd
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["POLA_SAMPLED_EXPERIMENTS", "POLA_PUBLISHED_IPD", "CPU_SETTING"]
 

@@ -24,9 +24,11 @@ from matplotlib.figure import Figure
 
 from lola_games.agents.base import AGENTS, check_agents, make_agent
 from lola_games.analysis import plots as plotting
-from lola_games.runner.grid import Backend, RunTask, plan, run_grid
-from lola_games.runner.rundir import load_run
-from lola_games.runner.train import resolve_game
+from lola_games.runner.backends import Backend
+from lola_games.runner.grid import plan, run_grid
+from lola_games.runner.run import load_run
+from lola_games.runner.setup import resolve_game
+from lola_games.runner.tasks import RunTask
 
 __all__ = ["ALIASES", "SweepResult", "parse_grid", "sweep_points", "sweep"]
 

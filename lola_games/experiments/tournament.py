@@ -44,12 +44,14 @@ from lola_games.agents.online import (
     PolicyHillClimbing,
     WoLFPolicyHillClimbing,
 )
-from lola_games.analysis.plots import save_figure
+from lola_games.analysis.figures import save_figure
 from lola_games.games.matrix import MatrixGame
 from lola_games.interop.axelrod import AxelrodStrategy
-from lola_games.runner.grid import Backend, RunResult, RunTask, plan, run_grid
-from lola_games.runner.rundir import load_run
-from lola_games.runner.train import resolve_game
+from lola_games.runner.backends import Backend
+from lola_games.runner.grid import plan, run_grid
+from lola_games.runner.run import load_run
+from lola_games.runner.setup import resolve_game
+from lola_games.runner.tasks import RunResult, RunTask
 
 __all__ = ["Entrant", "TournamentResult", "Preset", "PRESETS", "entrants", "pairings",
            "tournament", "tournament_tasks", "collect", "plot_heatmap", "plot_ranking",

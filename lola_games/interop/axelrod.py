@@ -206,12 +206,14 @@ def _policy_class() -> type:
     """The Axelrod player class of exported policies (defined once axelrod is imported)."""
     if "policy" not in _CLASSES:
         axl = require_axelrod()
+        base: Any = axl.MemoryOnePlayer  # a class known once axelrod is imported
 
-        class MemoryOnePolicy(axl.MemoryOnePlayer):
+        class MemoryOnePolicy(base):
             """A memory-one policy: P(C) at the start and after CC, CD, DC, DD (own side);
             the first move is random unless P(C) at the start is 0 or 1."""
 
             name = "lola-games memory-one"
+            classifier: dict[str, Any]  # axelrod's (annotation only: nothing set here)
 
             def __init__(self, probs: Sequence[float] = (1.0, 1.0, 0.0, 1.0, 0.0),
                          name: str = "lola-games memory-one") -> None:

@@ -1,7 +1,8 @@
 """A single-agent Gymnasium view of an iterated matrix game against a fixed or learning opponent.
 
-`single_agent` wraps the PettingZoo env (`IteratedMatrixGameEnv`) so that single-agent RL code (Stable-Baselines3, CleanRL, a tabular
-loop) plays one side of the game; the other side is played by an opponent that is
+`single_agent` wraps the PettingZoo env (`IteratedMatrixGameEnv`) so that single-agent RL
+code (Stable-Baselines3, CleanRL, a tabular loop) plays one side of the game; the other side
+is played by an opponent that is
 
 * a memory-one policy: 5 logits, or 5 probabilities of action 0 with ``opponent_probs=True``,
   in the order start, CC, CD, DC, DD from the opponent's own side, or a fixed agent
@@ -38,7 +39,6 @@ Conventions of the view:
 
 from __future__ import annotations
 
-import inspect
 import numbers
 from typing import Any, SupportsFloat
 
@@ -106,13 +106,6 @@ def _opponent(opponent: Any, opponent_probs: bool) -> tuple[Agent | None, np.nda
 
 def _is_real(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
-
-
-def _init_params(agent: Agent, generator: torch.Generator, game: MatrixGame, player: int) -> Any:
-    """``agent.init_params(1, generator)``, with ``game=`` and ``player=`` where it takes them."""
-    accepted = inspect.signature(agent.init_params).parameters
-    extra = {k: v for k, v in (("game", game), ("player", player)) if k in accepted}
-    return agent.init_params(1, generator, **extra)
 
 
 class SingleAgentEnv(gymnasium.Env):
@@ -204,8 +197,8 @@ class SingleAgentEnv(gymnasium.Env):
         """Updates the opponent has taken since the last seeded reset."""
         return self._updates
 
-    def _refresh_probs(self) -> None:
-        logits = self.agent.logits(self._params)[0]  # [5]
+    def _refresh_probs(self, agent: Agent) -> None:
+        logits = agent.logits(self._params)[0]  # [5]
         self._probs = action_0_probs(logits)
 
     def _start_opponent(self) -> None:
@@ -214,10 +207,10 @@ class SingleAgentEnv(gymnasium.Env):
         self._counts[:] = 0
         self._episodes = self._updates = 0
         if self.agent is not None:
-            self._params = _init_params(self.agent, self._generator, self.game,
-                                        1 - self.player)
+            self._params = self.agent.init_params(1, self._generator, game=self.game,
+                                                  player=1 - self.player)
             self._state = self.agent.init_state(self._params)
-            self._refresh_probs()
+            self._refresh_probs(self.agent)
 
     def _update_opponent(self) -> None:
         """One step of the opponent's own rule against the fitted model of the learner."""
@@ -228,10 +221,10 @@ class SingleAgentEnv(gymnasium.Env):
         like = self.agent.logits(self._params)
         other = torch.as_tensor(model, dtype=like.dtype, device=like.device).unsqueeze(0)
         ctx = Context(self.game, self.gamma, 1 - self.player, self._generator, like.device,
-                      other=FixedAgent(model))
+                      other=FixedAgent(model.tolist()))
         self._params, self._state = self.agent.update(self._params, other, self._state, ctx)
         self._updates += 1
-        self._refresh_probs()
+        self._refresh_probs(self.agent)
 
     # -- gymnasium API -------------------------------------------------------------------------
 
@@ -264,7 +257,10 @@ class SingleAgentEnv(gymnasium.Env):
         own = self.env.check_action(self.learner, action)
         learner_state = observation_state(self._obs[self.learner])
         opp_state = observation_state(self._obs[self.opponent_name])
-        opp_action = int(self.np_random.random() >= self._probs[opp_state])
+        probs = self._probs
+        if probs is None:  # set by reset(), which set the observation
+            raise ValueError("step() called before reset()")
+        opp_action = int(self.np_random.random() >= probs[opp_state])
         obs, rewards, terms, truncs, infos = self.env.step(
             {self.learner: own, self.opponent_name: opp_action}
         )

@@ -1,4 +1,5 @@
-"""The runner: training many seeds at once, run directories with exact resume, and grids of runs on local processes or Ray."""
+"""The runner: training many seeds at once, run directories with exact resume, and grids of
+runs on local processes or Ray."""
 
 from lola_games.runner.grid import (
     Backend,

@@ -21,22 +21,24 @@ travel the other way first).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import socket
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from lola_games.games.registry import game_from_spec
-from lola_games.runner.rundir import RUN_FILES, RunDirectoryError, load_run, read_config
-from lola_games.runner.train import train
+from lola_games.runner.backends import (
+    Backend,
+    InProcess,
+    LocalProcesses,
+    RayCluster,
+    make_backend,
+)
+from lola_games.runner.config import read_config
+from lola_games.runner.files import RUN_FILES, RunDirectoryError
+from lola_games.runner.run import load_run
+from lola_games.runner.tasks import RunResult, RunTask, execute
 
 __all__ = [
     "RunTask",
@@ -48,259 +50,9 @@ __all__ = [
     "make_backend",
     "run_grid",
     "execute",
+    "plan",
 ]
 
-
-@dataclass(frozen=True)
-class RunTask:
-    """One run of a grid: the arguments of `lola_games.runner.train.train`.
-
-    Attributes:
-        key: the run's name in the grid (unique).
-        game_spec: the game's ``spec()`` (rebuilt in the worker).
-        agents: one agent object per player (pickled to worker processes).
-        out_dir: the run directory.
-        train_kwargs: the other keyword arguments of ``train`` (``n_seeds``, ``n_updates``,
-            ``gamma``, ``seed``, ``dtype``, ``device``, ``label``, ``log_every``,
-            ``checkpoint_every``, ``evaluate``).
-    """
-
-    key: str
-    game_spec: dict[str, Any]
-    agents: tuple[Any, ...]
-    out_dir: str
-    train_kwargs: dict[str, Any] = field(default_factory=dict)
-    resume: bool = False
-    overwrite: bool = False
-    files: dict[str, bytes] | None = None
-    """Run files to materialise in the worker before a resumed run (Ray)."""
-    cost: float = 1.0
-    """A rough relative cost; parallel backends start the costliest runs first, so that a
-    long run does not start last (it changes no run's numbers)."""
-
-
-@dataclass
-class RunResult:
-    """What a backend reports for one finished run: its key, run directory, seconds spent
-    (0 for a run that had finished before), and the run files when they came from a remote
-    worker."""
-
-    key: str
-    path: Path
-    seconds: float = 0.0
-    skipped: bool = False
-    files: dict[str, bytes] | None = None
-
-
-# -- one run -------------------------------------------------------------------------------
-
-
-def execute(task: RunTask, *, threads: int | None = None) -> RunResult:
-    """Run ``task`` in this process (what every backend's worker calls)."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    start = time.perf_counter()
-    train(game_from_spec(task.game_spec), list(task.agents), out_dir=task.out_dir,
-          resume=task.resume, overwrite=task.overwrite, **task.train_kwargs)
-    return RunResult(task.key, Path(task.out_dir), time.perf_counter() - start)
-
-
-def _execute_shipped(task: RunTask) -> RunResult:
-    """Run ``task`` in a temporary directory and return its run files (remote workers)."""
-    with tempfile.TemporaryDirectory(prefix="lola-games-run-") as tmp:
-        run_dir = Path(tmp, "run")
-        run_dir.mkdir()
-        for name, data in (task.files or {}).items():
-            (run_dir / name).write_bytes(data)
-        result = execute(replace(task, out_dir=str(run_dir), files=None), threads=1)
-        files = {n: (run_dir / n).read_bytes() for n in RUN_FILES if (run_dir / n).exists()}
-    return RunResult(task.key, Path(task.out_dir), result.seconds, files=files)
-
-
-def _execute_in_worker(task: RunTask) -> RunResult:
-    return execute(task, threads=1)
-
-
-# -- backends ------------------------------------------------------------------------------
-
-
-class Backend:
-    """Runs tasks and yields their results as they finish (any order)."""
-
-    name = "backend"
-
-    def run(self, tasks: Sequence[RunTask]) -> Iterator[RunResult]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release what the backend holds (worker processes, a Ray connection)."""
-
-    def describe(self) -> str:
-        return self.name
-
-
-def _costliest_first(tasks: Sequence[RunTask]) -> list[RunTask]:
-    return sorted(tasks, key=lambda t: -t.cost)  # stable: equal costs keep their order
-
-
-class InProcess(Backend):
-    """Every run in this process, one after the other."""
-
-    name = "in-process"
-
-    def run(self, tasks: Sequence[RunTask]) -> Iterator[RunResult]:
-        for task in tasks:
-            yield execute(task)
-
-
-class LocalProcesses(Backend):
-    """``workers`` processes on this machine (spawned; torch with one thread each)."""
-
-    name = "processes"
-
-    def __init__(self, workers: int) -> None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive int, got {workers!r}")
-        self.workers = workers
-
-    def describe(self) -> str:
-        return f"{self.workers} local worker processes"
-
-    def run(self, tasks: Sequence[RunTask]) -> Iterator[RunResult]:
-        if not tasks:
-            return
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
-                                   mp_context=context)
-        try:
-            pending = {pool.submit(_execute_in_worker, t): t for t in _costliest_first(tasks)}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = pending.pop(future)
-                    try:
-                        yield future.result()
-                    except Exception as e:
-                        raise RuntimeError(f"run {task.key!r} failed: {e}") from e
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-class RayCluster(Backend):
-    """Runs as Ray tasks of one CPU each.
-
-    Args:
-        address: ``"auto"`` (the cluster this machine belongs to), ``"HOST:PORT"`` or
-            ``"ray://HOST:PORT"`` of a running cluster, or ``"local"`` to start a Ray instance
-            on this machine for the grid.
-        num_cpus: CPUs of a ``"local"`` instance (default: all).
-
-    Raises:
-        RuntimeError: Ray is not installed.
-        ConnectionError: no cluster answers at ``address``.
-    """
-
-    name = "ray"
-
-    def __init__(self, address: str = "auto", num_cpus: int | None = None) -> None:
-        if not isinstance(address, str) or not address:
-            raise ValueError(f"ray address must be 'auto', 'local', HOST:PORT or "
-                             f"ray://HOST:PORT, got {address!r}")
-        if num_cpus is not None and (isinstance(num_cpus, bool) or not isinstance(num_cpus, int)
-                                     or num_cpus < 1):
-            raise ValueError(f"num_cpus must be a positive int, got {num_cpus!r}")
-        self.address = address
-        self.num_cpus = num_cpus
-        self._started = False
-        self._ray = _import_ray()
-        self._connect()
-
-    def describe(self) -> str:
-        cpus = int(self._ray.cluster_resources().get("CPU", 0))
-        return f"Ray at {self.address} ({cpus} CPUs)"
-
-    def _connect(self) -> None:
-        ray = self._ray
-        if ray.is_initialized():
-            return
-        quiet = {"log_to_driver": False, "logging_level": "ERROR", "include_dashboard": False}
-        if self.address == "local":
-            ray.init(num_cpus=self.num_cpus, **quiet)
-        else:
-            _check_reachable(self.address)
-            try:
-                ray.init(address=self.address, **quiet)
-            except (ConnectionError, RuntimeError, ValueError) as e:
-                raise ConnectionError(f"no Ray cluster answers at {self.address!r}: "
-                                      f"{str(e).splitlines()[0] if str(e) else e!r}") from None
-        self._started = True
-
-    def run(self, tasks: Sequence[RunTask]) -> Iterator[RunResult]:
-        ray = self._ray
-        remote = ray.remote(num_cpus=1, max_retries=0)(_execute_shipped)
-        refs = {remote.remote(t): t for t in _costliest_first(tasks)}
-        try:
-            while refs:
-                done, _ = ray.wait(list(refs), num_returns=1)
-                for ref in done:
-                    task = refs.pop(ref)
-                    try:
-                        yield ray.get(ref)
-                    except Exception as e:
-                        raise RuntimeError(f"run {task.key!r} failed on Ray: {e}") from e
-        finally:
-            for ref in refs:
-                ray.cancel(ref, force=True)
-
-    def close(self) -> None:
-        if self._started:
-            self._ray.shutdown()
-            self._started = False
-
-
-def _import_ray():
-    try:
-        import ray
-    except ImportError:
-        raise RuntimeError("the Ray backend needs Ray: pip install 'lola-games[ray]'") from None
-    return ray
-
-
-def _check_reachable(address: str, timeout: float = 5.0) -> None:
-    """Fail fast, with a clear error, when nothing listens at ``HOST:PORT``."""
-    if address == "auto":
-        return
-    hostport = address.removeprefix("ray://")
-    host, sep, port = hostport.rpartition(":")
-    if not sep or not port.isdigit() or not host:
-        raise ValueError(f"ray address must be 'auto', 'local', HOST:PORT or ray://HOST:PORT, "
-                         f"got {address!r}")
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
-            pass
-    except OSError as e:
-        raise ConnectionError(f"no Ray cluster answers at {address!r}: {e.strerror or e}"
-                              ) from None
-
-
-def make_backend(workers: int | None = None, ray: str | None = None,
-                 ray_cpus: int | None = None) -> Backend:
-    """The backend of the ``--workers``/``--ray`` command-line options.
-
-    Raises:
-        ValueError: both given, or a bad value.
-        RuntimeError, ConnectionError: see `RayCluster`.
-    """
-    if workers is not None and ray is not None:
-        raise ValueError("--workers and --ray exclude each other; choose one backend")
-    if ray is not None:
-        return RayCluster(ray, ray_cpus)
-    if workers is not None:
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive int, got {workers!r}")
-        if workers > 1:
-            return LocalProcesses(workers)
-    return InProcess()
 
 
 # -- the grid ------------------------------------------------------------------------------
