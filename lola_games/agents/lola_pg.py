@@ -46,7 +46,7 @@ from lola_games.agents.pg import (
     as_player,
 )
 from lola_games.envs.batched import outcome_states
-from lola_games.functional.lookahead import detach
+from lola_games.functional import detach
 from lola_games.games.matrix import MatrixGame
 from lola_games.rollouts.policies import (
     Params,

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from lola_games.agents.base import Context
-from lola_games.functional.lookahead import SGD, detach
+from lola_games.functional import SGD, detach
 from lola_games.rollouts.games import sample_game_rollout
 from lola_games.rollouts.policies import Params, Rollout, log_probs
 

@@ -57,7 +57,7 @@ from torch import Tensor, nn
 from lola_games.agents.base import Agent, Context, memory_one_metrics
 from lola_games.agents.model_fit import fit_policy_model
 from lola_games.agents.naive import check_rate
-from lola_games.functional.lookahead import SGD, Adam, detach, unroll
+from lola_games.functional import SGD, Adam, detach, unroll
 from lola_games.rollouts.games import (
     COIN_POLICIES,
     POLICIES,

@@ -67,7 +67,7 @@ from lola_games.agents.pg import (
     as_player,
     sampled_metrics,
 )
-from lola_games.functional.lookahead import SGD, Adam, detach
+from lola_games.functional import SGD, Adam, detach
 from lola_games.functional.proximal import solve
 from lola_games.games.matrix import MatrixGame
 from lola_games.rollouts.policies import (

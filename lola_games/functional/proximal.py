@@ -26,7 +26,9 @@ import torch
 from torch import Tensor
 from torch.nn.functional import logsigmoid
 
-from lola_games.functional.lookahead import SGD, Adam, Params, unroll
+from lola_games.core.tensors import Params
+from lola_games.functional.lookahead import unroll
+from lola_games.functional.optim import SGD, Adam
 
 __all__ = ["memory_one_kl", "params_l2", "solve", "proximal_loss", "DIVERGENCES"]
 

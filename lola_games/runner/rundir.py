@@ -43,7 +43,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import torch
 
-from lola_games.functional.lookahead import AdamState, SGDState
+from lola_games.functional.optim import AdamState, SGDState
 from lola_games.games.matrix import GAMES, MatrixGame
 from lola_games.games.registry import game_from_spec
 
