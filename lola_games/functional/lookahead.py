@@ -30,14 +30,21 @@ earlier outer iterations alive.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from lola_games.core.tensors import Params, transform_active
-from lola_games.functional.optim import SGD, Adam, AdamState, Optimizer, SGDState
+from lola_games.functional.optim import (
+    SGD,
+    Adam,
+    AdamState,
+    Optimizer,
+    SGDState,
+    optimizer_step,
+)
 from lola_games.functional.trees import check_finite, check_params, map_leaves, tree_leaves
 
 __all__ = ["unroll"]
@@ -71,6 +78,7 @@ def _loss_grad_enabled(
     params = map_leaves(_trackable, params)  # under no_grad, earlier steps kept no graph
     loss = _total_loss(loss_fn(params))
     leaves = tree_leaves(params)
+    gs: Sequence[Tensor]
     if not loss.requires_grad:  # the loss does not depend on params at all
         gs = [torch.zeros_like(p) for p in leaves]
     else:
@@ -150,5 +158,5 @@ def unroll(
         state = optimizer.init(params)
     for _ in range(steps):
         grads = _loss_grad(loss_fn, params, first_order)
-        params, state = optimizer.step(params, grads, state)
+        params, state = optimizer_step(optimizer, params, grads, state)
     return params, state

@@ -4,7 +4,7 @@ but differentiable, with explicit state (`SGDState`, `AdamState`)."""
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import torch
 from torch import Tensor
@@ -19,7 +19,8 @@ from lola_games.functional.trees import (
     scaled_lr,
 )
 
-__all__ = ["SGD", "SGDState", "Adam", "AdamState", "Optimizer", "OptimizerState"]
+__all__ = ["SGD", "SGDState", "Adam", "AdamState", "Optimizer", "OptimizerState",
+           "optimizer_step"]
 
 
 def _check_lr(lr: float | Tensor) -> float | Tensor:
@@ -213,7 +214,9 @@ class Adam:
         return new_params, AdamState(step=t, exp_avg=m, exp_avg_sq=v)
 
 
-def _check_step_args(params: Params, grads: Params, state: Any, state_type: type) -> None:
+def _check_step_args(
+    params: Params, grads: Params, state: Any, state_type: type[SGDState] | type[AdamState]
+) -> None:
     check_params(params, "params")
     check_params(grads, "grads")
     check_finite(params=params, grads=grads)
@@ -229,3 +232,13 @@ def _check_step_args(params: Params, grads: Params, state: Any, state_type: type
 
 Optimizer = SGD | Adam
 OptimizerState = SGDState | AdamState
+
+
+def optimizer_step(
+    optimizer: Optimizer, params: Params, grads: Params, state: OptimizerState
+) -> tuple[Params, OptimizerState]:
+    """``optimizer.step(params, grads, state)`` for either optimizer (the step itself raises
+    ``TypeError`` if ``state`` is not the optimizer's kind of state)."""
+    if isinstance(optimizer, SGD):
+        return optimizer.step(params, grads, cast(SGDState, state))
+    return optimizer.step(params, grads, cast(AdamState, state))

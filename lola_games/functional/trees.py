@@ -4,12 +4,12 @@ shared by the functional optimizers, `unroll` and the module <-> dict helpers.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 
-from lola_games.core.tensors import Params, transform_active
+from lola_games.core.tensors import ParamDict, Params, transform_active
 
 __all__ = ["check_params", "check_match", "check_leaf_match", "scaled_lr", "tree_leaves",
            "map_leaves", "check_finite", "named_leaves"]
@@ -50,6 +50,7 @@ def check_match(a: Params, b: Params, name_a: str, name_b: str) -> None:
     if isinstance(a, Tensor):
         check_leaf_match(a, b, name_a, name_b)
         return
+    b = cast(ParamDict, b)  # a dict, as a is
     if a.keys() != b.keys():
         missing, extra = sorted(a.keys() - b.keys()), sorted(b.keys() - a.keys())
         raise ValueError(
@@ -92,7 +93,7 @@ def map_leaves(fn: Callable[..., Tensor], *trees: Params) -> Params:
     first = trees[0]
     if isinstance(first, Tensor):
         return fn(*trees)
-    return {key: fn(*(tree[key] for tree in trees)) for key in first}
+    return {key: fn(*(cast(ParamDict, tree)[key] for tree in trees)) for key in first}
 
 
 def check_finite(**trees: Params) -> None:
