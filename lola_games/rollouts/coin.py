@@ -1,12 +1,12 @@
 """Sampled Coin Game episodes of two policies, batched over seeds, and their metrics.
 
-The Coin Game counterpart of `lola_games.rollouts.policies.Rollout` and
-`lola_games.rollouts.policies.sample_rollout`: `sample_coin_rollout` plays ``S`` seeds x
+The Coin Game counterpart of `lola_games.rollouts.sampling.Rollout` and
+`lola_games.rollouts.sampling.sample_rollout`: `sample_coin_rollout` plays ``S`` seeds x
 ``B`` episodes of ``T`` rounds in one `BatchedCoinGame`
 of ``S * B`` games, without gradients, and returns a `CoinRollout` that stores the
 boards (not the images) and rebuilds each player's observations on demand. A
 `CoinRollout` has the ``actions``, ``rewards`` and ``obs(player, dtype)`` that
-`lola_games.rollouts.policies.log_probs` and `lola_games.rollouts.policies.rollout_values` read,
+`lola_games.rollouts.sampling.log_probs` and `lola_games.rollouts.sampling.rollout_values` read,
 so those recompute differentiable log-probabilities ``[S, B, T]`` and values of a Coin Game
 rollout exactly as for a matrix game::
 
@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from lola_games.core.tensors import ParamDict
 from lola_games.envs.batched_coin import BatchedCoinGame, coin_observations
 from lola_games.games.coin import CoinGame
 from lola_games.games.registry import get_any_game
-from lola_games.rollouts.policies import Params, _sample, seed_forward
+from lola_games.rollouts.sampling import sample_categorical, seed_forward
 
 __all__ = ["CoinRollout", "sample_coin_rollout", "coin_metrics", "COIN_METRICS"]
 
@@ -71,7 +72,7 @@ class CoinRollout:
 def sample_coin_rollout(
     game: CoinGame | str,
     policies: tuple[nn.Module, nn.Module],
-    params: tuple[Params, Params],
+    params: tuple[ParamDict, ParamDict],
     batch_size: int,
     length: int | None = None,
     generator: torch.Generator | None = None,
@@ -125,7 +126,7 @@ def sample_coin_rollout(
         for i in range(2):
             o = obs[:, i].view(n_seeds, batch_size, 1, *game.obs_shape)
             logits, hidden[i] = seed_forward(policies[i], params[i], o, hidden[i])
-            actions.append(_sample(logits[:, :, 0], u[:, :, t, i]))
+            actions.append(sample_categorical(logits[:, :, 0], u[:, :, t, i]))
         a = torch.stack(actions, dim=-1)  # [S, B, 2]
         obs, rewards, _, _, info = env.step(a.view(-1, 2), check=False)
         steps["actions"].append(a.view(-1, 2))
