@@ -34,7 +34,7 @@ path; only three things depend on the kind:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -166,10 +166,11 @@ def sample_game_rollout(
     """``batch_size`` episodes of ``length`` rounds per seed of ``game`` (no gradients): a
     `Rollout` of a matrix game or a
     `CoinRollout` of the Coin Game."""
+    modules = cast(tuple[nn.Module, nn.Module], tuple(policies))
+    stacked = cast(tuple[ParamDict, ParamDict], tuple(params))
     if is_coin_game(game):
-        return sample_coin_rollout(game, tuple(policies), tuple(params), batch_size, length,
-                                   generator)
-    return sample_rollout(game, tuple(policies), tuple(params), batch_size, length, generator)
+        return sample_coin_rollout(game, modules, stacked, batch_size, length, generator)
+    return sample_rollout(game, modules, stacked, batch_size, length, generator)
 
 
 def game_metrics(game: Any, roll: Rollout | CoinRollout) -> dict[str, Tensor]:

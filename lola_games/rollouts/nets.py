@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from typing import Protocol, cast
 
 import torch
 from torch import Tensor, nn
@@ -59,7 +60,44 @@ __all__ = [
     "random_logits",
     "init_params",
     "generator_device",
+    "SelfInitialising",
+    "SeedBatched",
+    "MemoryOne",
 ]
+
+
+class SelfInitialising(Protocol):
+    """A module that draws its own stacked per-seed parameters (used by `init_params`)."""
+
+    def init_params(
+        self, n_seeds: int, generator: torch.Generator | None, device: torch.device | str | None
+    ) -> ParamDict:
+        """Stacked parameters ``[S, ...]`` of ``n_seeds`` seeds."""
+        ...
+
+
+class SeedBatched(Protocol):
+    """A policy with a broadcasting fast path over seeds (used by ``seed_forward``)."""
+
+    def forward_seeds(
+        self, params: ParamDict, obs: Tensor, hidden: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """``obs [S, B, T, D]`` -> ``(logits [S, B, T, n], hidden)``."""
+        ...
+
+
+class MemoryOne(Protocol):
+    """A memory-one policy (``memory_one = True``) with log-probabilities per state."""
+
+    memory_one: bool
+
+    def state_log_probs(self, params: ParamDict) -> Tensor:
+        """Log-probabilities ``[S, 5, 2]`` of both actions in each memory-one state."""
+        ...
+
+
+class _Resettable(Protocol):
+    def reset_parameters(self) -> None: ...
 
 STATE_OF_OBS = (1, 2, 3, 4, 0)
 """2-action observation index (CC, CD, DC, DD, START) -> memory-one state index."""
@@ -252,7 +290,7 @@ def init_params(
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ValueError(f"n_seeds must be a positive int, got {n_seeds!r}")
     if hasattr(module, "init_params"):
-        return module.init_params(n_seeds, generator, device)
+        return cast(SelfInitialising, module).init_params(n_seeds, generator, device)
     copies = []
     for _ in range(n_seeds):
         device_of_gen = generator_device(generator)
@@ -262,7 +300,7 @@ def init_params(
             torch.manual_seed(seed)
             for m in clone.modules():
                 if hasattr(m, "reset_parameters"):
-                    m.reset_parameters()
+                    cast(_Resettable, m).reset_parameters()
         copies.append(clone.to(device) if device is not None else clone)
     params, _ = stack_module_state(copies)
     return {k: v.detach() for k, v in params.items()}

@@ -9,6 +9,7 @@ estimates on them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -22,7 +23,7 @@ from lola_games.envs.batched import (
 )
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import get_game
-from lola_games.rollouts.nets import STATE_OF_OBS, TabularValue
+from lola_games.rollouts.nets import STATE_OF_OBS, MemoryOne, SeedBatched, TabularValue
 
 __all__ = [
     "seed_forward",
@@ -46,7 +47,7 @@ def seed_forward(
     ``hidden`` is ``[S, ...]`` or ``None``.
     """
     if hasattr(module, "forward_seeds"):
-        return module.forward_seeds(params, obs, hidden)
+        return cast(SeedBatched, module).forward_seeds(params, obs, hidden)
 
     def call(p, o, h):
         logits, h = functional_call(module, p, (o, h))
@@ -121,13 +122,13 @@ def tabular_chain(p0: Tensor, p1: Tensor, u: Tensor) -> Tensor:
     table = probs.reshape(n_seeds * 5, 2)
     offset = torch.arange(0, 5 * n_seeds, 5, device=u.device).repeat_interleave(batch)
     state = torch.zeros(n_seeds * batch, dtype=torch.long, device=u.device)
-    visited = []
+    visited_states = []
     flat_u = u.reshape(n_rounds, n_seeds * batch, 2)
     for t in range(n_rounds):
         a = flat_u[t] >= table.index_select(0, state + offset)
         state = 1 + 2 * a[:, 0] + a[:, 1]
-        visited.append(state.view(n_seeds, batch))
-    return torch.stack(visited, dim=-1)
+        visited_states.append(state.view(n_seeds, batch))
+    return torch.stack(visited_states, dim=-1)
 
 
 @torch.no_grad()
@@ -159,44 +160,69 @@ def sample_rollout(
         raise ValueError("both players' params must have the same number of seeds")
     if generator is not None and generator.device.type != device.type:
         raise ValueError(f"generator is on {generator.device} but params are on {device}")
-    shape = (n_seeds, batch_size, length)
-    n = game.n_actions
     dtype = first.dtype if first.is_floating_point() else torch.get_default_dtype()
     rewards_of = reward_table(game, device, dtype)  # [n * n, 2]
     if all(getattr(p, "memory_one", False) for p in policies):
         u = torch.rand(length, n_seeds, batch_size, 2, generator=generator, device=device)
-        probs = [policies[i].state_log_probs(params[i])[..., 0].exp() for i in range(2)]
-        after = tabular_chain(probs[0], probs[1], u)  # [S, B, T]
-        before = torch.cat([torch.zeros_like(after[..., :1]), after[..., :-1]], dim=-1)
-        # per joint state: both players' memory-one states; per joint outcome state
-        # (1 + 2 * a0 + a1): the actions and rewards (row 0 is never looked up)
-        state_pairs = torch.tensor(list(zip(range(5), _VIEW_1, strict=True)), device=device)
-        action_pairs = torch.tensor([[0, 0], [0, 0], [0, 1], [1, 0], [1, 1]], device=device)
-        reward_pairs = torch.cat([rewards_of[:1], rewards_of])
+        return _sample_tabular(policies, params, u, rewards_of, game.n_actions)
+    u = torch.rand(n_seeds, batch_size, length, 2, generator=generator, device=device)
+    return _sample_env(game, policies, params, u, rewards_of)
 
-        def lookup(table: Tensor, index: Tensor) -> Tensor:
-            return table.index_select(0, index.flatten()).view(*index.shape, 2)
 
-        states = lookup(state_pairs, before)
-        actions = lookup(action_pairs, after)
-        return Rollout(states, actions, lookup(reward_pairs, after), n_actions=n)
-    else:
-        u = torch.rand(*shape, 2, generator=generator, device=device)
-        env = BatchedIteratedGame(game, n_seeds * batch_size, length, device=device)
-        obs, _ = env.reset()
-        hidden: list[Tensor | None] = [None, None]
-        states_t, actions_t = [], []
-        for t in range(length):
-            states_t.append(env.states.view(n_seeds, batch_size, 2))
-            acts = []
-            for i in range(2):
-                o = obs[:, i].view(n_seeds, batch_size, 1, -1)
-                logits, hidden[i] = seed_forward(policies[i], params[i], o, hidden[i])
-                acts.append(sample_categorical(logits[:, :, 0], u[:, :, t, i]))
-            a = torch.stack(acts, dim=-1)
-            actions_t.append(a)
-            obs, *_ = env.step(a.view(-1, 2), check=False)
-        states, actions = torch.stack(states_t, dim=2), torch.stack(actions_t, dim=2)
+def _sample_tabular(
+    policies: tuple[nn.Module, nn.Module],
+    params: tuple[ParamDict, ParamDict],
+    u: Tensor,
+    rewards_of: Tensor,
+    n: int,
+) -> Rollout:
+    """`sample_rollout` of two memory-one policies as a joint Markov chain (uniforms ``u``
+    ``[T, S, B, 2]``, rewards ``[n * n, 2]`` per outcome)."""
+    device = u.device
+    probs = [cast(MemoryOne, policies[i]).state_log_probs(params[i])[..., 0].exp()
+             for i in range(2)]
+    after = tabular_chain(probs[0], probs[1], u)  # [S, B, T]
+    before = torch.cat([torch.zeros_like(after[..., :1]), after[..., :-1]], dim=-1)
+    # per joint state: both players' memory-one states; per joint outcome state
+    # (1 + 2 * a0 + a1): the actions and rewards (row 0 is never looked up)
+    state_pairs = torch.tensor(list(zip(range(5), _VIEW_1, strict=True)), device=device)
+    action_pairs = torch.tensor([[0, 0], [0, 0], [0, 1], [1, 0], [1, 1]], device=device)
+    reward_pairs = torch.cat([rewards_of[:1], rewards_of])
+
+    def lookup(table: Tensor, index: Tensor) -> Tensor:
+        return table.index_select(0, index.flatten()).view(*index.shape, 2)
+
+    states = lookup(state_pairs, before)
+    actions = lookup(action_pairs, after)
+    return Rollout(states, actions, lookup(reward_pairs, after), n_actions=n)
+
+
+def _sample_env(
+    game: MatrixGame,
+    policies: tuple[nn.Module, nn.Module],
+    params: tuple[ParamDict, ParamDict],
+    u: Tensor,
+    rewards_of: Tensor,
+) -> Rollout:
+    """`sample_rollout` of any two policies, stepping a `BatchedIteratedGame` (uniforms
+    ``u`` ``[S, B, T, 2]``, rewards ``[n * n, 2]`` per outcome)."""
+    n_seeds, batch_size, length, _ = u.shape
+    n = game.n_actions
+    env = BatchedIteratedGame(game, n_seeds * batch_size, length, device=u.device)
+    obs, _ = env.reset()
+    hidden: list[Tensor | None] = [None, None]
+    states_t, actions_t = [], []
+    for t in range(length):
+        states_t.append(env.states.view(n_seeds, batch_size, 2))
+        acts = []
+        for i in range(2):
+            o = obs[:, i].view(n_seeds, batch_size, 1, -1)
+            logits, hidden[i] = seed_forward(policies[i], params[i], o, hidden[i])
+            acts.append(sample_categorical(logits[:, :, 0], u[:, :, t, i]))
+        a = torch.stack(acts, dim=-1)
+        actions_t.append(a)
+        obs, *_ = env.step(a.view(-1, 2), check=False)
+    states, actions = torch.stack(states_t, dim=2), torch.stack(actions_t, dim=2)
     rewards = rewards_of[actions[..., 0] * n + actions[..., 1]]
     return Rollout(states=states, actions=actions, rewards=rewards, n_actions=n)
 
@@ -205,7 +231,7 @@ def log_probs(module: nn.Module, params: ParamDict, rollout: Rollout, player: in
     """Differentiable log-probabilities ``[S, B, T]`` of ``player``'s sampled actions."""
     actions = rollout.actions[..., player]
     if getattr(module, "memory_one", False):
-        table = module.state_log_probs(params)  # [S, 5, 2]
+        table = cast(MemoryOne, module).state_log_probs(params)  # [S, 5, 2]
         flat = table.flatten(1)  # [S, 10]
         index = (rollout.states[..., player] * 2 + actions).flatten(1)
         return torch.gather(flat, 1, index).view(actions.shape)
