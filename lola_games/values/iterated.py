@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.games.differentiable import check_init_std
+from lola_games.games.diff_checks import check_init_std
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import get_any_game
 from lola_games.values.evaluate import exact_evaluate
