@@ -220,6 +220,7 @@ class DifferentiableGame:
             if p.device != params[0].device:
                 raise ValueError(f"game {self.name!r}: params on {params[0].device} and "
                                  f"{p.device}")
+        assert n_seeds is not None  # zip(strict=True) over >= 2 players' params
         return int(n_seeds)
 
     def _stack(self, out: Any, n_seeds: int) -> Tensor:
@@ -306,7 +307,7 @@ class DifferentiableGame:
     # -- run directories -------------------------------------------------------------------------
     def spec(self) -> dict[str, Any]:
         """A JSON description: built-in games rebuild exactly; a custom game is recorded."""
-        spec = {"kind": self.kind, "name": self.name, "builtin": self.builtin,
+        spec: dict[str, Any] = {"kind": self.kind, "name": self.name, "builtin": self.builtin,
                 "init_std": self.init_std}
         if self.builtin is None:
             spec.update(n_players=self.n_players, shapes=[list(s) for s in self.shapes],
