@@ -430,12 +430,14 @@ class BatchedCoinGame:
 
     def _step_by_tables(self, actions: Tensor) -> Tensor:
         """One round by table lookups; returns the events ``[B]``."""
+        tables = self._tables
+        assert tables is not None  # only called with tables
         joint = torch.add(actions[:, 1], actions[:, 0], alpha=self.game.n_actions)
-        moved = self._tables["moves"].index_select(0, torch.add(joint, self._board, alpha=16))
+        moved = tables["moves"].index_select(0, torch.add(joint, self._board, alpha=16))
         draws = torch.randint(0, self._draws, (self.batch_size,), generator=self._rng(),
                               device=self.device)
         index = torch.add(draws, moved >> 3, alpha=self._draws)
-        self._board = self._tables["respawn"].index_select(0, index)
+        self._board = tables["respawn"].index_select(0, index)
         return moved & 7
 
     def _step_by_rules(self, actions: Tensor) -> Tensor:

@@ -68,7 +68,7 @@ class TwoPlayerEnv(ParallelEnv):
     defines ``_render_text()``.
     """
 
-    metadata = {"render_modes": ["human", "ansi"], "is_parallelizable": True}
+    metadata: dict[str, Any] = {"render_modes": ["human", "ansi"], "is_parallelizable": True}
 
     def _init_agents(self) -> None:
         self.possible_agents = list(AGENTS)
@@ -312,6 +312,7 @@ class IteratedMatrixGameEnv(TwoPlayerEnv):
         truncated = self._round >= self.max_cycles
         terminated = False
         if self.continuation_prob is not None:
+            assert self._np_random is not None  # seeded by reset()
             terminated = bool(self._np_random.random() >= self.continuation_prob) and not truncated
 
         obs = dict(zip(self.agents, self._observations(), strict=True))
