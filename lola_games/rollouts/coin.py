@@ -27,7 +27,8 @@ import torch
 from torch import Tensor, nn
 
 from lola_games.core.tensors import ParamDict
-from lola_games.envs.batched_coin import BatchedCoinGame, coin_observations
+from lola_games.envs.batched_coin import BatchedCoinGame
+from lola_games.envs.coin_boards import coin_observations
 from lola_games.games.coin import CoinGame
 from lola_games.games.registry import get_any_game
 from lola_games.rollouts.sampling import sample_categorical, seed_forward
