@@ -46,7 +46,7 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
-from lola_games.envs.iterated import AGENTS, CheckedAECWrapper, TwoPlayerEnv
+from lola_games.envs.two_player import AGENTS, CheckedAECWrapper, TwoPlayerEnv
 from lola_games.games.coin import CoinGame
 
 __all__ = ["CoinGameEnv", "env", "parallel_env", "raw_env"]
