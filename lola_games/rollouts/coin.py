@@ -69,6 +69,24 @@ class CoinRollout:
         return coin_observations(self.game, self.cells, self.coin_owner, player, dtype)
 
 
+
+def _checked_game_and_length(
+    game: CoinGame | str, batch_size: int, length: int | None
+) -> tuple[CoinGame, int]:
+    """The `CoinGame` of ``game`` and the episode length (default ``game.max_cycles``), after
+    checking them and ``batch_size`` (``TypeError`` / ``ValueError``)."""
+    if isinstance(game, str):
+        game = get_any_game(game)
+    if not isinstance(game, CoinGame):
+        raise TypeError(f"game must be a CoinGame or 'coin_game', got {game!r}")
+    length = game.max_cycles if length is None else length
+    for name, v, high in (("batch_size", batch_size, None), ("length", length, game.max_cycles)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or (high and v > high):
+            bound = f" and <= game.max_cycles = {high}" if high else ""
+            raise ValueError(f"{name} must be an int >= 1{bound}, got {v!r}")
+    return game, length
+
+
 @torch.no_grad()
 def sample_coin_rollout(
     game: CoinGame | str,
@@ -93,15 +111,7 @@ def sample_coin_rollout(
     Raises:
         ValueError, TypeError: a bad argument, named in the message.
     """
-    if isinstance(game, str):
-        game = get_any_game(game)
-    if not isinstance(game, CoinGame):
-        raise TypeError(f"game must be a CoinGame or 'coin_game', got {game!r}")
-    length = game.max_cycles if length is None else length
-    for name, v, high in (("batch_size", batch_size, None), ("length", length, game.max_cycles)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or (high and v > high):
-            bound = f" and <= game.max_cycles = {high}" if high else ""
-            raise ValueError(f"{name} must be an int >= 1{bound}, got {v!r}")
+    game, length = _checked_game_and_length(game, batch_size, length)
     first = next(iter(params[0].values()))
     n_seeds, device = first.shape[0], first.device
     if next(iter(params[1].values())).shape[0] != n_seeds:
