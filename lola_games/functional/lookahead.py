@@ -102,6 +102,28 @@ def _trackable(p: Tensor) -> Tensor:
     return p.detach().requires_grad_()
 
 
+def _checked_optimizer(
+    loss_fn: Any, steps: Any, optimizer: Optimizer | None, lr: float | Tensor | None
+) -> Optimizer:
+    """The optimizer of `unroll` (``SGD(lr)`` when given ``lr``), after checking ``loss_fn``,
+    ``steps`` and that exactly one of ``optimizer`` and ``lr`` is given."""
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise TypeError(f"steps must be an int, got {type(steps).__name__}")
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    if optimizer is None:
+        if lr is None:
+            raise ValueError("unroll needs an optimizer (SGD(...) or Adam(...)) or lr=...")
+        optimizer = SGD(lr)
+    elif lr is not None:
+        raise ValueError("give either optimizer or lr, not both")
+    if not isinstance(optimizer, SGD | Adam):
+        raise TypeError(f"optimizer must be an SGD or Adam, got {type(optimizer).__name__}")
+    return optimizer
+
+
 def unroll(
     loss_fn: Callable[[Params], Tensor],
     params: Params,
@@ -137,20 +159,7 @@ def unroll(
     Returns:
         ``(params_k, state_k)``, params of the same structure as the input.
     """
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, int):
-        raise TypeError(f"steps must be an int, got {type(steps).__name__}")
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    if optimizer is None:
-        if lr is None:
-            raise ValueError("unroll needs an optimizer (SGD(...) or Adam(...)) or lr=...")
-        optimizer = SGD(lr)
-    elif lr is not None:
-        raise ValueError("give either optimizer or lr, not both")
-    if not isinstance(optimizer, SGD | Adam):
-        raise TypeError(f"optimizer must be an SGD or Adam, got {type(optimizer).__name__}")
+    optimizer = _checked_optimizer(loss_fn, steps, optimizer, lr)
     check_params(params)
     check_finite(params=params)
 

@@ -124,12 +124,7 @@ def solve(
     done = None
     taken = 0
     for _ in range(steps):
-        with torch.enable_grad():
-            p = _detached(params, requires_grad=True)
-            loss = loss_fn(p).sum()
-            leaves = [p] if isinstance(p, Tensor) else list(p.values())
-            gs = torch.autograd.grad(loss, leaves, allow_unused=True, materialize_grads=True)
-        grads = gs[0] if isinstance(p, Tensor) else dict(zip(p, gs, strict=True))
+        grads = _plain_grads(loss_fn, params)
         new, state = optimizer_step(optimizer, params, grads, state)
         taken += 1
         if tol is None:
@@ -145,6 +140,16 @@ def solve(
         if bool(done.all()):
             break
     return params, taken
+
+
+def _plain_grads(loss_fn: Callable[[Params], Tensor], params: Params) -> Params:
+    """The gradient of ``loss_fn(params).sum()`` at detached ``params``, keeping no graph."""
+    with torch.enable_grad():
+        p = _detached(params, requires_grad=True)
+        loss = loss_fn(p).sum()
+        leaves = [p] if isinstance(p, Tensor) else list(p.values())
+        gs = torch.autograd.grad(loss, leaves, allow_unused=True, materialize_grads=True)
+    return gs[0] if isinstance(p, Tensor) else dict(zip(p, gs, strict=True))
 
 
 def _detached(params: Params, requires_grad: bool = False) -> Params:
