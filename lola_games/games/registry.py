@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from lola_games.core.protocols import Game
 from lola_games.core.registry import Registry
 from lola_games.games.matrix import GAMES, MatrixGame
 
@@ -95,7 +96,7 @@ def game_from_spec(spec: Mapping[str, Any]) -> Any:
         raise ValueError(f"{kind} game spec is malformed: {e}") from None
 
 
-def register_game(game: Any) -> None:
+def register_game(game: Game) -> None:
     """Make ``game`` (a game object of another kind, with a ``name``) a game that
     `get_any_game` finds by name.
 
