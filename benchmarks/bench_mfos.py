@@ -32,7 +32,7 @@ from lola_games.agents.mfos.meta import (
 )
 from lola_games.agents.mfos.meta import ppo_update as batched_ppo
 from lola_games.core.device import resolve_device
-from lola_games.functional.lookahead import Adam
+from lola_games.functional import Adam
 from lola_games.games.registry import get_game
 
 GAMMA = 0.96

@@ -11,7 +11,7 @@ gradient taken through every client's step (second order, all clients batched at
 import torch
 from torch import nn
 
-from lola_games.functional.lookahead import SGD, Adam, detach, functional_call, params_of, unroll
+from lola_games.functional import SGD, Adam, detach, functional_call, params_of, unroll
 
 torch.manual_seed(0)
 dtype, n_clients, n_data = torch.float64, 8, 16

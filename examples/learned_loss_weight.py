@@ -9,7 +9,7 @@ validation loss after two Adam steps of the model (second order, through Adam's 
 import torch
 from torch import nn
 
-from lola_games.functional.lookahead import Adam, functional_call, params_of, unroll
+from lola_games.functional import Adam, functional_call, params_of, unroll
 
 torch.manual_seed(0)
 dtype = torch.float64

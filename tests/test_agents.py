@@ -19,7 +19,7 @@ from lola_games.agents import (
     agent_names,
     make_agent,
 )
-from lola_games.functional.lookahead import Adam
+from lola_games.functional import Adam
 from lola_games.games.registry import get_game
 from lola_games.values.exact import discounted_values, exact_values
 

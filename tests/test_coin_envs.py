@@ -21,7 +21,7 @@ from pettingzoo.test import (
 )
 
 from lola_games.envs import BatchedCoinGame, batched_coin, coin_game_v0
-from lola_games.envs.batched_coin import coin_observations
+from lola_games.envs.coin_boards import coin_observations
 from lola_games.envs.coin_game_v0 import CoinGameEnv
 from lola_games.games.coin import CoinGame, random_play_rates
 

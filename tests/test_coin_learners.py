@@ -15,9 +15,7 @@ from lola_games.cli import main as cli
 from lola_games.experiments.reproduce import reproduce
 from lola_games.games.coin import CoinGame, random_play_rates
 from lola_games.games.registry import get_game
-from lola_games.rollouts.coin import coin_metrics, sample_coin_rollout
-from lola_games.rollouts.games import build_modules
-from lola_games.rollouts.policies import (
+from lola_games.rollouts import (
     CoinConvGRUPolicy,
     CoinConvValue,
     CoinGRUPolicy,
@@ -30,6 +28,8 @@ from lola_games.rollouts.policies import (
 from lola_games.runner.outcomes import outcome_shares, summary_line
 from lola_games.runner.run import load_run
 from lola_games.runner.train import train
+from lola_games.rollouts.coin import coin_metrics, sample_coin_rollout
+from lola_games.rollouts.games import build_modules
 from lola_games.values.dice import dice_objective, discounted_returns, normalised_discounted_return
 
 GAME = CoinGame(3, 150)

@@ -9,8 +9,7 @@ from torch.func import functional_call
 
 from lola_games.envs import BatchedCoinGame
 from lola_games.games.coin import CoinGame, random_play_rates
-from lola_games.rollouts.coin import COIN_METRICS, coin_metrics, sample_coin_rollout
-from lola_games.rollouts.policies import (
+from lola_games.rollouts import (
     CoinConvGRUPolicy,
     CoinConvValue,
     CoinMLPPolicy,
@@ -21,6 +20,7 @@ from lola_games.rollouts.policies import (
     seed_forward,
     seed_values,
 )
+from lola_games.rollouts.coin import COIN_METRICS, coin_metrics, sample_coin_rollout
 
 
 def _gen(seed=0):

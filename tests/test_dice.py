@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lola_games.rollouts.policies import TabularPolicy, log_probs, sample_rollout
+from lola_games.rollouts import TabularPolicy, log_probs, sample_rollout
 from lola_games.values.dice import (
     centre_by_batch_mean,
     dice_objective,

@@ -28,7 +28,7 @@ from lola_games.agents.lola_pg import (
     second_order_surrogate,
 )
 from lola_games.games.registry import get_game
-from lola_games.rollouts.policies import TabularPolicy, log_probs, sample_rollout
+from lola_games.rollouts import TabularPolicy, log_probs, sample_rollout
 from lola_games.runner.train import train
 from lola_games.values.dice import dice_objective, discounted_returns
 

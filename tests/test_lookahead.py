@@ -9,12 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from lola_games.functional.lookahead import (
+from lola_games.functional import (
     SGD,
     Adam,
     AdamState,
     SGDState,
-    _safe_sqrt,
     buffers_of,
     detach,
     functional_call,
@@ -22,6 +21,7 @@ from lola_games.functional.lookahead import (
     params_of,
     unroll,
 )
+from lola_games.functional.optim import _safe_sqrt
 from lola_games.values.exact import exact_values
 
 DT = torch.float64

@@ -17,7 +17,7 @@ from lola_games.agents.pg import (
     sampled_metrics,
 )
 from lola_games.games.registry import get_game
-from lola_games.rollouts.policies import (
+from lola_games.rollouts import (
     GRUPolicy,
     MLPPolicy,
     TabularPolicy,
@@ -336,15 +336,15 @@ def test_runner_resume_gives_the_same_numbers(tmp_path):
 
 def test_tabular_chain_branches_agree():
     """The small-batch (bulk successor maps) and large-batch samplers draw the same play."""
-    from lola_games.rollouts.policies import SMALL_CHAIN, _tabular_chain
+    from lola_games.rollouts.sampling import SMALL_CHAIN, tabular_chain
 
     g = gen(9)
     p0, p1, u = torch.rand(2, 5, generator=g), torch.rand(2, 5, generator=g), torch.rand(
         11, 2, 7, 2, generator=g)
-    small = _tabular_chain(p0, p1, u)
+    small = tabular_chain(p0, p1, u)
     reps = SMALL_CHAIN // 14 + 1  # tile the seeds past the small-batch limit
     assert 14 <= SMALL_CHAIN < 14 * reps
-    large = _tabular_chain(p0.repeat(reps, 1), p1.repeat(reps, 1), u.repeat(1, reps, 1, 1))
+    large = tabular_chain(p0.repeat(reps, 1), p1.repeat(reps, 1), u.repeat(1, reps, 1, 1))
     assert torch.equal(small, large[:2])
 
 

@@ -6,7 +6,7 @@ import torch
 
 from lola_games.agents import POLA, NaiveLearner, make_agent
 from lola_games.agents.base import Context
-from lola_games.functional.lookahead import SGD
+from lola_games.functional import SGD
 from lola_games.functional.parameterisations import MLP, Tabular
 from lola_games.functional.proximal import memory_one_kl, params_l2, proximal_loss, solve
 from lola_games.games.paper import contribution_ipd

@@ -24,8 +24,7 @@ from lola_games.agents.pola_dice import (
 from lola_games.games.coin import CoinGame
 from lola_games.games.paper import contribution_ipd
 from lola_games.games.registry import get_game
-from lola_games.rollouts.coin import sample_coin_rollout
-from lola_games.rollouts.policies import (
+from lola_games.rollouts import (
     CoinGRUPolicy,
     MLPPolicy,
     TabularPolicy,
@@ -33,6 +32,7 @@ from lola_games.rollouts.policies import (
     sample_rollout,
     seed_forward,
 )
+from lola_games.rollouts.coin import sample_coin_rollout
 from lola_games.runner.train import train
 
 

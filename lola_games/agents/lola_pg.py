@@ -45,11 +45,11 @@ from lola_games.agents.pg import (
     _flag,
     as_player,
 )
+from lola_games.core.tensors import ParamDict as Params
 from lola_games.envs.batched import outcome_states
-from lola_games.functional.lookahead import detach
+from lola_games.functional import detach
 from lola_games.games.matrix import MatrixGame
-from lola_games.rollouts.policies import (
-    Params,
+from lola_games.rollouts import (
     Rollout,
     TabularValue,
     init_params,

@@ -21,9 +21,10 @@ import torch
 from torch import Tensor, nn
 
 from lola_games.agents.base import Context
-from lola_games.functional.lookahead import SGD, detach
+from lola_games.core.tensors import ParamDict as Params
+from lola_games.functional import SGD, detach
+from lola_games.rollouts import Rollout, log_probs
 from lola_games.rollouts.games import sample_game_rollout
-from lola_games.rollouts.policies import Params, Rollout, log_probs
 
 __all__ = ["fit_policy_model", "round_nll", "memory_one_mle"]
 

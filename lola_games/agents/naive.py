@@ -25,7 +25,7 @@ from torch import Tensor
 
 from lola_games.agents.base import Agent, AgentSettings, Context, joint_values
 from lola_games.agents.joint import joint_leaves
-from lola_games.functional.lookahead import SGD, Adam
+from lola_games.functional import SGD, Adam
 from lola_games.games.differentiable import is_differentiable, matrix_game_of
 
 __all__ = ["GradientSettings", "GradientAgent", "NaiveLearner", "check_rate", "opponent_logits"]

@@ -33,7 +33,7 @@ from lola_games.agents.base import Agent, Context
 from lola_games.agents.lola import LOLA
 from lola_games.agents.model_fit import fit_policy_model, memory_one_mle
 from lola_games.agents.naive import check_rate
-from lola_games.rollouts.policies import TabularPolicy, sample_rollout
+from lola_games.rollouts import TabularPolicy, sample_rollout
 
 __all__ = ["fit_policy_model", "memory_one_mle", "ModelledOpponent", "LOLAOM"]
 

@@ -57,7 +57,19 @@ from torch import Tensor, nn
 from lola_games.agents.base import Agent, Context, memory_one_metrics
 from lola_games.agents.model_fit import fit_policy_model
 from lola_games.agents.naive import check_rate
-from lola_games.functional.lookahead import SGD, Adam, detach, unroll
+from lola_games.core.tensors import ParamDict as Params
+from lola_games.functional import SGD, Adam, detach, unroll
+from lola_games.rollouts import (
+    INITS,
+    MLPPolicy,
+    Rollout,
+    TabularPolicy,
+    init_params,
+    log_probs,
+    memory_one_probs,
+    random_logits,
+    rollout_values,
+)
 from lola_games.rollouts.games import (
     COIN_POLICIES,
     POLICIES,
@@ -66,18 +78,6 @@ from lola_games.rollouts.games import (
     game_metrics,
     is_coin_game,
     sample_game_rollout,
-)
-from lola_games.rollouts.policies import (
-    INITS,
-    MLPPolicy,
-    Params,
-    Rollout,
-    TabularPolicy,
-    init_params,
-    log_probs,
-    memory_one_probs,
-    random_logits,
-    rollout_values,
 )
 from lola_games.values.dice import (
     centre_by_batch_mean,

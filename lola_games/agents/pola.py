@@ -34,7 +34,7 @@ from torch import Tensor
 from lola_games.agents.base import Agent, Context, player_values
 from lola_games.agents.naive import OPTIMIZERS, check_rate
 from lola_games.core.checks import check_positive_int
-from lola_games.functional.lookahead import SGD, Adam
+from lola_games.functional import SGD, Adam
 from lola_games.functional.parameterisations import make_parameterisation
 from lola_games.functional.proximal import DIVERGENCES, proximal_loss, solve
 

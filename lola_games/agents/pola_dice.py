@@ -67,11 +67,11 @@ from lola_games.agents.pg import (
     as_player,
     sampled_metrics,
 )
-from lola_games.functional.lookahead import SGD, Adam, detach
+from lola_games.core.tensors import ParamDict as Params
+from lola_games.functional import SGD, Adam, detach
 from lola_games.functional.proximal import solve
 from lola_games.games.matrix import MatrixGame
-from lola_games.rollouts.policies import (
-    Params,
+from lola_games.rollouts import (
     TabularPolicy,
     init_params,
     sample_rollout,

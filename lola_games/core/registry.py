@@ -116,6 +116,8 @@ class Registry(Mapping[str, T], Generic[T]):
         if self._scanned:
             return
         self._scanned = True
+        if self.group is None:  # no entry-point group: nothing to scan
+            return
         for ep in entry_points(group=self.group):
             self._entries.setdefault(ep.name, ep.value)
 

@@ -8,11 +8,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["Params", "transform_active", "tree_map"]
+__all__ = ["Params", "ParamDict", "transform_active", "tree_map"]
 
 Params = Tensor | dict[str, Tensor]
 """Per-seed parameters: a tensor or a dict of tensors, each with a leading seed dimension
 ``[S, ...]``."""
+
+ParamDict = dict[str, Tensor]
+"""Parameters known to be a dict of named tensors (those of an ``nn.Module``, e.g. from
+`lola_games.functional.params_of`): the dict case of `Params`."""
 
 
 def transform_active() -> bool:

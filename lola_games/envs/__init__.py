@@ -4,7 +4,8 @@
 ``parallel_env()`` and ``raw_env()``; `lola_games.envs.iterated` has the env class and
 the same constructors for any `MatrixGame`;
 `BatchedIteratedGame` steps many games at once as torch tensors. ``coin_game_v0`` is
-the Coin Game, and `BatchedCoinGame` its torch-batched twin. The single-agent view, a ``gymnasium.Env`` in which a learner plays one side against a fixed
+the Coin Game, and `BatchedCoinGame` its torch-batched twin. The single-agent view, a
+``gymnasium.Env`` in which a learner plays one side against a fixed
 or learning opponent, is `lola_games.interop.single_agent.single_agent` (it uses the
 agents, a layer above the envs). Importing this package registers the PettingZoo
 envs (``pettingzoo.make("aec", "lola_games/ipd-v0")``) when the installed PettingZoo has a

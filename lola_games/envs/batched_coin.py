@@ -52,6 +52,12 @@ from lola_games.core.checks import (
     check_seed,
     check_torch_setup,
 )
+from lola_games.envs.coin_boards import (
+    RowLookup,
+    coin_observations,
+    same_device,
+    uniform_rank,
+)
 from lola_games.games.coin import CoinGame
 from lola_games.games.registry import get_any_game
 
@@ -62,62 +68,6 @@ Placement = Callable[[Tensor, "torch.Generator | None"], Tensor]
 
 TABLE_BYTES = 4 << 20
 """Largest total size of the lookup tables of the board-table way of stepping."""
-
-
-def _channel_cells(game: CoinGame, cells: Tensor, coin_owner: Tensor, player: int) -> Tensor:
-    """``[..., 4]``: the cell of each of ``player``'s observation channels (``N * N``: empty)."""
-    own, other, coin = cells[..., player], cells[..., 1 - player], cells[..., 2]
-    return torch.stack(game.observation_cells(own, other, coin, coin_owner == player), dim=-1)
-
-
-def coin_observations(
-    game: CoinGame,
-    cells: Tensor,
-    coin_owner: Tensor,
-    player: int | None = None,
-    dtype: torch.dtype = torch.float32,
-) -> Tensor:
-    """Observations of boards ``cells [..., 3]``, ``coin_owner [...]`` from the players' sides.
-
-    Returns ``[..., 2, 4, N, N]`` (both players), or ``[..., 4, N, N]`` for ``player`` 0 or 1.
-    """
-    players = (0, 1) if player is None else (player,)
-    channels = torch.stack([_channel_cells(game, cells, coin_owner, p) for p in players], -2)
-    # rows of the identity, and a row of zeros for an empty channel
-    eye = torch.eye(game.n_cells + 1, game.n_cells, dtype=dtype, device=cells.device)
-    obs = eye.index_select(0, channels.flatten())
-    shape = channels.shape[:-2] if player is not None else channels.shape[:-1]
-    return obs.view(*shape, *game.obs_shape)
-
-
-_WORDS = {2: torch.int16, 4: torch.int32, 8: torch.int64}
-
-
-class _RowLookup:
-    """``table[index]`` for a small table. Rows of 2, 4 or 8 bytes are looked up as single
-    machine words: a 1-d ``index_select`` is several times faster on CPU than one of short
-    rows."""
-
-    def __init__(self, table: Tensor) -> None:
-        self.table = table.contiguous()
-        row_bytes = self.table[0].numel() * self.table.element_size()
-        words = _WORDS.get(row_bytes)
-        self.words = None if words is None else self.table.view(len(table), -1).view(words)
-
-    def __call__(self, index: Tensor) -> Tensor:
-        if self.words is None:
-            return self.table.index_select(0, index)
-        rows = self.words.view(-1).index_select(0, index).view(self.table.dtype)
-        return rows.view(len(index), *self.table.shape[1:])
-
-
-def _rank(u: Tensor, n: int) -> Tensor:
-    """Uniform integers in ``[0, n)`` from uniforms ``u`` in ``[0, 1)``."""
-    return torch.clamp((u * n).long(), max=n - 1)
-
-
-def _same_device(a: torch.device, b: torch.device) -> bool:
-    return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
 
 
 class BatchedCoinGame:
@@ -180,7 +130,7 @@ class BatchedCoinGame:
         on = torch.stack([on0, on1], 1) == 1
         mine = owner[:, None] == torch.arange(2, device=self.device)
         picked = torch.stack([on & mine, on & ~mine], dim=-1)  # [8, player, own/other]
-        self._rewards, self._picked = _RowLookup(rewards), _RowLookup(picked)
+        self._rewards, self._picked = RowLookup(rewards), RowLookup(picked)
         self._tables = self._board_tables() if placement is None else None
 
         self._round = 0
@@ -306,10 +256,10 @@ class BatchedCoinGame:
         """The original's start: red uniform, blue elsewhere, coin free, owner uniform."""
         g, nc = self.game, self.game.n_cells
         u = torch.rand(4, self.batch_size, generator=self._rng(), device=self.device)
-        red = _rank(u[0], nc)
-        blue = g.free_cell(_rank(u[1], nc - 1), red, red)
-        coin = g.free_cell(_rank(u[2], nc - 2), red, blue)
-        return red, blue, coin, _rank(u[3], 2)
+        red = uniform_rank(u[0], nc)
+        blue = g.free_cell(uniform_rank(u[1], nc - 1), red, red)
+        coin = g.free_cell(uniform_rank(u[2], nc - 2), red, blue)
+        return red, blue, coin, uniform_rank(u[3], 2)
 
     # -- checks ----------------------------------------------------------------------------
 
@@ -325,7 +275,7 @@ class BatchedCoinGame:
             raise TypeError(f"{name} must be an integer tensor, got dtype {x.dtype}")
         if tuple(x.shape) != shape:
             raise ValueError(f"{name} must have shape {list(shape)}, got {list(x.shape)}")
-        if not _same_device(x.device, self.device):
+        if not same_device(x.device, self.device):
             raise ValueError(f"{name} are on {x.device} but the env is on {self.device}")
         if check_range:
             bad = (x < 0) | (x >= high)
@@ -430,12 +380,14 @@ class BatchedCoinGame:
 
     def _step_by_tables(self, actions: Tensor) -> Tensor:
         """One round by table lookups; returns the events ``[B]``."""
+        tables = self._tables
+        assert tables is not None  # only called with tables
         joint = torch.add(actions[:, 1], actions[:, 0], alpha=self.game.n_actions)
-        moved = self._tables["moves"].index_select(0, torch.add(joint, self._board, alpha=16))
+        moved = tables["moves"].index_select(0, torch.add(joint, self._board, alpha=16))
         draws = torch.randint(0, self._draws, (self.batch_size,), generator=self._rng(),
                               device=self.device)
         index = torch.add(draws, moved >> 3, alpha=self._draws)
-        self._board = self._tables["respawn"].index_select(0, index)
+        self._board = tables["respawn"].index_select(0, index)
         return moved & 7
 
     def _step_by_rules(self, actions: Tensor) -> Tensor:

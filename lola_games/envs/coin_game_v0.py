@@ -46,7 +46,7 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
-from lola_games.envs.iterated import AGENTS, CheckedAECWrapper, TwoPlayerEnv
+from lola_games.envs.two_player import AGENTS, CheckedAECWrapper, TwoPlayerEnv
 from lola_games.games.coin import CoinGame
 
 __all__ = ["CoinGameEnv", "env", "parallel_env", "raw_env"]
@@ -170,6 +170,7 @@ class CoinGameEnv(TwoPlayerEnv):
     def _random_board(self) -> tuple[int, int, int, int]:
         """The original's start: red uniform, blue on another cell, coin on a free cell."""
         g, rng = self.game, self._np_random
+        assert rng is not None  # seeded by reset()
         red = int(rng.integers(g.n_cells))
         blue = int(g.free_cell(int(rng.integers(g.n_cells - 1)), red, red))
         coin = int(g.free_cell(int(rng.integers(g.n_cells - 2)), red, blue))
@@ -222,6 +223,7 @@ class CoinGameEnv(TwoPlayerEnv):
         self._picked = ((on[0] and owner == 0, on[0] and owner == 1),
                         (on[1] and owner == 1, on[1] and owner == 0))
         if on[0] or on[1]:
+            assert self._np_random is not None  # seeded by reset()
             rank = int(self._np_random.integers(g.n_free_cells(*cells)))
             self._coin = int(g.free_cell(rank, *cells))
             self._coin_owner = 1 - self._coin_owner

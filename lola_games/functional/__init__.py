@@ -1,24 +1,22 @@
-"""The lookahead engine: differentiable, out-of-place optimizer steps on functional parameters, unrolls, proximal solves and policy parameterisations."""
+"""The lookahead engine: differentiable, out-of-place optimizer steps on functional
+parameters, unrolls, proximal solves and policy parameterisations."""
 
-from lola_games.functional.lookahead import (
-    SGD,
-    Adam,
-    AdamState,
-    Params,
-    SGDState,
-    buffers_of,
-    detach,
-    functional_call,
-    load_params,
-    params_of,
-    unroll,
-)
+from lola_games.core.tensors import Params
+from lola_games.functional.lookahead import unroll
+from lola_games.functional.optim import SGD, Adam, AdamState, SGDState
 from lola_games.functional.parameterisations import (
     MLP,
     PARAMETERISATIONS,
     Parameterisation,
     Tabular,
     make_parameterisation,
+)
+from lola_games.functional.params import (
+    buffers_of,
+    detach,
+    functional_call,
+    load_params,
+    params_of,
 )
 from lola_games.functional.proximal import (
     DIVERGENCES,

@@ -24,16 +24,15 @@ default ``nn.Linear`` initialisation throughout (``init="default"``).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 
+from lola_games.core.tensors import ParamDict, Params
 from lola_games.games.matrix import N_STATES
 
 __all__ = ["Parameterisation", "Tabular", "MLP", "make_parameterisation", "PARAMETERISATIONS"]
-
-Params = Tensor | dict[str, Tensor]
 
 
 class Parameterisation:
@@ -64,7 +63,7 @@ class Tabular(Parameterisation):
 
     def logits(self, params: Params) -> Tensor:
         self.check(params)
-        return params
+        return cast(Tensor, params)
 
     def check(self, params: Any, name: str = "params") -> None:
         if not isinstance(params, Tensor):
@@ -127,6 +126,7 @@ class MLP(Parameterisation):
 
     def logits(self, params: Params) -> Tensor:
         self.check(params)
+        params = cast(ParamDict, params)
         w1 = params["0.weight"]
         if self.inputs == "actions":  # layer 1 on each state's encoding: [S, h, 5]
             w1 = w1 @ self.encoding(w1.dtype, w1.device).T

@@ -20,13 +20,18 @@ on rollouts instead.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import Tensor
 from torch.nn.functional import logsigmoid
 
-from lola_games.functional.lookahead import SGD, Adam, Params, unroll
+from lola_games.core.tensors import ParamDict, Params
+from lola_games.functional.lookahead import unroll
+from lola_games.functional.optim import SGD, Adam, optimizer_step
 
 __all__ = ["memory_one_kl", "params_l2", "solve", "proximal_loss", "DIVERGENCES"]
 
@@ -49,8 +54,10 @@ def memory_one_kl(anchor_logits: Tensor, logits: Tensor) -> Tensor:
 def params_l2(anchor: Params, params: Params) -> Tensor:
     """Squared L2 distance ``||params - anchor||^2`` per seed ``[S]`` (anchor held constant)."""
     if isinstance(params, Tensor):
-        return (params - anchor.detach()).pow(2).flatten(1).sum(-1)
-    return sum((params[k] - anchor[k].detach()).pow(2).flatten(1).sum(-1) for k in params)
+        return (params - cast(Tensor, anchor).detach()).pow(2).flatten(1).sum(-1)
+    anchors = cast(ParamDict, anchor)
+    terms = [(params[k] - anchors[k].detach()).pow(2).flatten(1).sum(-1) for k in params]
+    return functools.reduce(operator.add, terms)
 
 
 def proximal_loss(loss_fn: Callable[[Params], Tensor], beta: float, divergence: str,
@@ -72,8 +79,9 @@ def _where(done: Tensor, old: Params, new: Params) -> Params:
         return torch.where(done.view(-1, *([1] * (n.ndim - 1))), o, n)
 
     if isinstance(new, Tensor):
-        return pick(old, new)
-    return {k: pick(old[k], new[k]) for k in new}
+        return pick(cast(Tensor, old), new)
+    olds = cast(ParamDict, old)
+    return {k: pick(olds[k], new[k]) for k in new}
 
 
 def solve(
@@ -116,17 +124,13 @@ def solve(
     done = None
     taken = 0
     for _ in range(steps):
-        with torch.enable_grad():
-            p = _detached(params, requires_grad=True)
-            loss = loss_fn(p).sum()
-            leaves = [p] if isinstance(p, Tensor) else list(p.values())
-            grads = torch.autograd.grad(loss, leaves, allow_unused=True, materialize_grads=True)
-        grads = grads[0] if isinstance(p, Tensor) else dict(zip(p, grads, strict=True))
-        new, state = optimizer.step(params, grads, state)
+        grads = _plain_grads(loss_fn, params)
+        new, state = optimizer_step(optimizer, params, grads, state)
         taken += 1
         if tol is None:
             params = new
             continue
+        assert policy_of is not None  # checked above: tol needs policy_of
         with torch.no_grad():
             before, after = policy_of(params), policy_of(new)
             moved = torch.maximum(memory_one_kl(before, after), memory_one_kl(after, before))
@@ -136,6 +140,16 @@ def solve(
         if bool(done.all()):
             break
     return params, taken
+
+
+def _plain_grads(loss_fn: Callable[[Params], Tensor], params: Params) -> Params:
+    """The gradient of ``loss_fn(params).sum()`` at detached ``params``, keeping no graph."""
+    with torch.enable_grad():
+        p = _detached(params, requires_grad=True)
+        loss = loss_fn(p).sum()
+        leaves = [p] if isinstance(p, Tensor) else list(p.values())
+        gs = torch.autograd.grad(loss, leaves, allow_unused=True, materialize_grads=True)
+    return gs[0] if isinstance(p, Tensor) else dict(zip(p, gs, strict=True))
 
 
 def _detached(params: Params, requires_grad: bool = False) -> Params:

@@ -1,4 +1,5 @@
-"""Games, each defined once: matrix games, the Coin Game, differentiable games, the papers' variants, and the look-ups by name."""
+"""Games, each defined once: matrix games, the Coin Game, differentiable games, the papers'
+variants, and the look-ups by name."""
 
 from lola_games.games.coin import (
     ACTION_NAMES,

@@ -59,7 +59,6 @@ that refuses to compute losses; resume such a run by passing the game object its
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
@@ -69,7 +68,26 @@ import torch
 from torch import Tensor
 
 from lola_games.core.tensors import transform_active
-from lola_games.games.matrix import FrozenMapping, MatrixGame
+from lola_games.games.diff_checks import (
+    LossFn,
+    check_game_name,
+    check_init_std,
+    check_levels,
+    count_players,
+)
+from lola_games.games.diff_losses import (
+    balduzzi,
+    chicken,
+    hamiltonian,
+    matching_pennies,
+    pennies_metrics,
+    probabilities,
+    radius,
+    tandem,
+    tandem_metrics,
+    ultimatum,
+)
+from lola_games.games.matrix import MatrixGame
 
 __all__ = [
     "DifferentiableGame",
@@ -80,45 +98,6 @@ __all__ = [
     "matrix_game_of",
     "param_shapes",
 ]
-
-LossFn = Callable[..., Any]
-
-
-def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not name or any(c in name for c in " ,\"'"):
-        raise ValueError(f"a game name must be a non-empty str without spaces, commas or "
-                         f"quotes, got {name!r}")
-    return name
-
-
-def check_init_std(init_std: Any) -> float:
-    if isinstance(init_std, bool) or not isinstance(init_std, (int, float)) \
-            or not math.isfinite(init_std) or init_std < 0:
-        raise ValueError(f"init_std must be a finite number >= 0, got {init_std!r}")
-    return float(init_std)
-
-
-def _levels(levels: Mapping[str, float] | None) -> Mapping[str, float]:
-    out = {}
-    for key, value in dict(levels or {}).items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value):
-            raise ValueError(f"reference level {key!r} must be a finite number, got {value!r}")
-        out[str(key)] = float(value)
-    return FrozenMapping(out)
-
-
-def _count_players(fn: LossFn) -> int | None:
-    """The number of positional parameters of ``fn`` (one per player), if it is fixed."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    kinds = [p.kind for p in params]
-    if inspect.Parameter.VAR_POSITIONAL in kinds:
-        return None
-    return sum(k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-               for k in kinds)
 
 
 class DifferentiableGame:
@@ -163,12 +142,12 @@ class DifferentiableGame:
         family: str = "polynomial",
         builtin: str | None = None,
     ) -> None:
-        self.name = _check_name(name)
+        self.name = check_game_name(name)
         if not callable(losses):
             raise TypeError(f"game {name!r}: losses must be a function of the players' "
                             f"parameters, got {type(losses).__name__}")
         if n_players is None:
-            n_players = _count_players(losses)
+            n_players = count_players(losses)
             if n_players is None and shapes is not None:
                 n_players = len(shapes)
             if n_players is None:
@@ -193,7 +172,7 @@ class DifferentiableGame:
         self.shapes = shapes
         self.init_std = check_init_std(init_std)
         self.description = str(description)
-        self.reference_levels = _levels(reference_levels)
+        self.reference_levels = check_levels(reference_levels)
         self._metrics = metrics
         self.family = family
         self.builtin = builtin
@@ -241,6 +220,7 @@ class DifferentiableGame:
             if p.device != params[0].device:
                 raise ValueError(f"game {self.name!r}: params on {params[0].device} and "
                                  f"{p.device}")
+        assert n_seeds is not None  # zip(strict=True) over >= 2 players' params
         return int(n_seeds)
 
     def _stack(self, out: Any, n_seeds: int) -> Tensor:
@@ -327,7 +307,7 @@ class DifferentiableGame:
     # -- run directories -------------------------------------------------------------------------
     def spec(self) -> dict[str, Any]:
         """A JSON description: built-in games rebuild exactly; a custom game is recorded."""
-        spec = {"kind": self.kind, "name": self.name, "builtin": self.builtin,
+        spec: dict[str, Any] = {"kind": self.kind, "name": self.name, "builtin": self.builtin,
                 "init_std": self.init_std}
         if self.builtin is None:
             spec.update(n_players=self.n_players, shapes=[list(s) for s in self.shapes],
@@ -358,12 +338,12 @@ class CustomGameRecord:
     kind = "differentiable"
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
-        self.name = _check_name(spec["name"])
+        self.name = check_game_name(spec["name"])
         self.n_players = int(spec.get("n_players", 2))
         self.shapes = tuple(tuple(s) for s in spec.get("shapes", [[]] * self.n_players))
         self.init_std = float(spec.get("init_std", 1.0))
         self.description = str(spec.get("description", ""))
-        self.reference_levels = _levels(spec.get("reference_levels", {}))
+        self.reference_levels = check_levels(spec.get("reference_levels", {}))
         self.family = str(spec.get("family", "polynomial"))
         self._spec = dict(spec)
 
@@ -404,101 +384,40 @@ def param_shapes(game: Any) -> tuple[tuple[int, ...], ...]:
     return tuple(game.shapes)
 
 
-# -- built-in games ---------------------------------------------------------------------------
-
-
-def _p(theta: Tensor) -> Tensor:
-    return torch.sigmoid(theta)
-
-
-def _probabilities(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
-    """``p``: each player's probability of action 0, ``sigmoid(theta)``."""
-    return {"p": torch.stack([torch.sigmoid(p) for p in params])}
-
-
-def _both(x: Tensor) -> Tensor:
-    """A joint quantity ``[S]`` as a metric of both players ``[2, S]``."""
-    return torch.stack([x, x])
-
-
-def _tandem_metrics(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
-    """``x_plus_y``: the sum of the pedalling forces (1 at the stable fixed points)."""
-    return {"x_plus_y": _both(params[0] + params[1])}
-
-
-def _pennies_metrics(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
-    """``p`` and ``nash_gap = |p - 1/2|`` of each player."""
-    p = _probabilities(params)["p"]
-    return {"p": p, "nash_gap": (p - 0.5).abs()}
-
-
-def _radius(params: tuple[Tensor, ...]) -> dict[str, Tensor]:
-    """``radius``: the distance of ``(x, y)`` from the fixed point ``(0, 0)``."""
-    return {"radius": _both(torch.sqrt(params[0] ** 2 + params[1] ** 2))}
-
-
-def _tandem(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    return (x + y) ** 2 - 2 * x, (x + y) ** 2 - 2 * y
-
-
-def _matching_pennies(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    match = (2 * _p(x) - 1) * (2 * _p(y) - 1)  # E[+1 if the coins match, else -1]
-    return -match, match
-
-
-def _ultimatum(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    fair, accept = _p(x), _p(y)
-    return -(5 * fair + 8 * (1 - fair) * accept), -(5 * fair + 2 * (1 - fair) * accept)
-
-
-def _chicken(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    def value(own: Tensor, other: Tensor) -> Tensor:  # P(swerve): SS 0, ST -1, TS 1, TT -100
-        return -own * (1 - other) + (1 - own) * other - 100 * (1 - own) * (1 - other)
-
-    a, b = _p(x), _p(y)
-    return -value(a, b), -value(b, a)
-
-
-def _balduzzi(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    return 0.5 * x**2 + 10 * x * y, 0.5 * y**2 - 10 * x * y
-
-
-def _hamiltonian(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    return x * y, -x * y
 
 
 _BUILTIN = (
     DifferentiableGame(
-        "tandem", _tandem, init_std=0.1, builtin="tandem", metrics=_tandem_metrics,
+        "tandem", tandem, init_std=0.1, builtin="tandem", metrics=tandem_metrics,
         description="Tandem (Letcher et al. 2019): L_i = (x + y)^2 - 2 theta_i",
         reference_levels={"x + y = 1 (stable fixed points)": 0.0,
                           "x + y = 4/3 (LOLA at alpha 0.1)": -4.0 / 9.0},
     ),
     DifferentiableGame(
-        "one_shot_mp", _matching_pennies, builtin="one_shot_mp", family="probability",
-        metrics=_pennies_metrics,
+        "one_shot_mp", matching_pennies, builtin="one_shot_mp", family="probability",
+        metrics=pennies_metrics,
         description="one-shot matching pennies (player 0 wins on a match)",
         reference_levels={"Nash (zero-sum)": 0.0},
     ),
     DifferentiableGame(
-        "ultimatum", _ultimatum, builtin="ultimatum", family="probability",
-        metrics=_probabilities,
+        "ultimatum", ultimatum, builtin="ultimatum", family="probability",
+        metrics=probabilities,
         description="binary ultimatum game (COLA paper): fair 5/5 or unfair 8/2, accept or not",
         reference_levels={"fair split": 5.0, "unfair split accepted": 5.0},
     ),
     DifferentiableGame(
-        "one_shot_chicken", _chicken, builtin="one_shot_chicken", family="probability",
-        metrics=_probabilities,
+        "one_shot_chicken", chicken, builtin="one_shot_chicken", family="probability",
+        metrics=probabilities,
         description="one-shot chicken (COLA notebook): SS 0, ST -1, TS 1, TT -100",
         reference_levels={"both swerve": 0.0},
     ),
     DifferentiableGame(
-        "balduzzi", _balduzzi, builtin="balduzzi", metrics=_radius,
+        "balduzzi", balduzzi, builtin="balduzzi", metrics=radius,
         description="Balduzzi et al. (2018): L1 = x^2/2 + 10xy, L2 = y^2/2 - 10xy",
         reference_levels={"fixed point (0, 0)": 0.0},
     ),
     DifferentiableGame(
-        "hamiltonian", _hamiltonian, builtin="hamiltonian", metrics=_radius,
+        "hamiltonian", hamiltonian, builtin="hamiltonian", metrics=radius,
         description="Hamiltonian game: L1 = xy = -L2 (rotation around (0, 0))",
         reference_levels={"fixed point (0, 0)": 0.0},
     ),

@@ -26,7 +26,7 @@ import numbers
 import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -210,18 +210,23 @@ def check_game_action(game: Any, action: Any, name: str = "action") -> int:
     return value
 
 
-class FrozenMapping(Mapping[str, float]):
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMapping(Mapping[K, V]):
     """A read-only mapping that can be copied and pickled (unlike ``MappingProxyType``)."""
 
     __slots__ = ("_data",)
+    _data: dict[K, V]
 
-    def __init__(self, data: Mapping[Any, Any] | None = None) -> None:
+    def __init__(self, data: Mapping[K, V] | None = None) -> None:
         object.__setattr__(self, "_data", dict(data or {}))
 
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: K) -> V:
         return self._data[key]
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[K]:
         return iter(self._data)
 
     def __len__(self) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lola_games.games.matrix import MatrixGame
 
 __all__ = ["contribution_ipd", "tft_threshold"]
@@ -25,7 +27,7 @@ def contribution_ipd(factor: float) -> MatrixGame:
                          f"got {factor!r}")
     f = float(factor)
     payoffs = [[f - 1, f / 2 - 1], [f / 2, 0.0]]
-    return MatrixGame(f"ipd_cf{f:g}", ("C", "D"), [payoffs, payoffs],
+    return MatrixGame(f"ipd_cf{f:g}", ("C", "D"), np.asarray([payoffs, payoffs], dtype=np.float64),
                       {"mutual cooperation": f - 1, "mutual defection": 0.0},
                       f"prisoner's dilemma as a contribution game, factor {f:g} (POLA code)")
 

@@ -10,8 +10,9 @@ users add with `register_game`). `game_from_spec` rebuilds a game by its spec's
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
+from lola_games.core.protocols import Game
 from lola_games.core.registry import Registry
 from lola_games.games.matrix import GAMES, MatrixGame
 
@@ -88,14 +89,14 @@ def game_from_spec(spec: Mapping[str, Any]) -> Any:
     if kind not in GAME_KINDS:
         raise ValueError(f"unknown game kind {kind!r}; known: {', '.join(GAME_KINDS)}")
     try:
-        return GAME_KINDS[kind](spec)
+        return GAME_KINDS[cast(str, kind)](spec)  # a known kind, so a str
     except KeyError as e:
         raise ValueError(f"{kind} game spec lacks {e}") from None
     except TypeError as e:  # e.g. action names that are not strings
         raise ValueError(f"{kind} game spec is malformed: {e}") from None
 
 
-def register_game(game: Any) -> None:
+def register_game(game: Game) -> None:
     """Make ``game`` (a game object of another kind, with a ``name``) a game that
     `get_any_game` finds by name.
 

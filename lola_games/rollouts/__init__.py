@@ -1,10 +1,19 @@
 """Policy networks and sampled rollouts of matrix games and the Coin Game."""
 
+from lola_games.core.tensors import ParamDict, Params
 from lola_games.rollouts.coin import (
     COIN_METRICS,
     CoinRollout,
     coin_metrics,
     sample_coin_rollout,
+)
+from lola_games.rollouts.coin_nets import (
+    CoinConvGRUPolicy,
+    CoinConvTrunk,
+    CoinConvValue,
+    CoinGRUPolicy,
+    CoinMLPPolicy,
+    CoinMLPValue,
 )
 from lola_games.rollouts.games import (
     COIN_POLICIES,
@@ -21,19 +30,20 @@ from lola_games.rollouts.memory_one import (
     observation_state,
     play_memory_one,
 )
-from lola_games.rollouts.policies import (
+from lola_games.rollouts.nets import (
     INITS,
     GRUPolicy,
     MLPPolicy,
     MLPValue,
-    Params,
-    Rollout,
     TabularPolicy,
     TabularValue,
     init_params,
+    random_logits,
+)
+from lola_games.rollouts.sampling import (
+    Rollout,
     log_probs,
     memory_one_probs,
-    random_logits,
     rollout_values,
     sample_rollout,
     seed_forward,
@@ -47,6 +57,7 @@ __all__ = [
     "TabularValue",
     "MLPValue",
     "Params",
+    "ParamDict",
     "INITS",
     "random_logits",
     "init_params",
@@ -60,6 +71,12 @@ __all__ = [
     "observation_state",
     "action_0_probs",
     "play_memory_one",
+    "CoinConvTrunk",
+    "CoinConvGRUPolicy",
+    "CoinMLPPolicy",
+    "CoinConvValue",
+    "CoinMLPValue",
+    "CoinGRUPolicy",
     "CoinRollout",
     "sample_coin_rollout",
     "coin_metrics",

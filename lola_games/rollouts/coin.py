@@ -1,12 +1,12 @@
 """Sampled Coin Game episodes of two policies, batched over seeds, and their metrics.
 
-The Coin Game counterpart of `lola_games.rollouts.policies.Rollout` and
-`lola_games.rollouts.policies.sample_rollout`: `sample_coin_rollout` plays ``S`` seeds x
+The Coin Game counterpart of `lola_games.rollouts.sampling.Rollout` and
+`lola_games.rollouts.sampling.sample_rollout`: `sample_coin_rollout` plays ``S`` seeds x
 ``B`` episodes of ``T`` rounds in one `BatchedCoinGame`
 of ``S * B`` games, without gradients, and returns a `CoinRollout` that stores the
 boards (not the images) and rebuilds each player's observations on demand. A
 `CoinRollout` has the ``actions``, ``rewards`` and ``obs(player, dtype)`` that
-`lola_games.rollouts.policies.log_probs` and `lola_games.rollouts.policies.rollout_values` read,
+`lola_games.rollouts.sampling.log_probs` and `lola_games.rollouts.sampling.rollout_values` read,
 so those recompute differentiable log-probabilities ``[S, B, T]`` and values of a Coin Game
 rollout exactly as for a matrix game::
 
@@ -26,10 +26,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from lola_games.envs.batched_coin import BatchedCoinGame, coin_observations
+from lola_games.core.tensors import ParamDict
+from lola_games.envs.batched_coin import BatchedCoinGame
+from lola_games.envs.coin_boards import coin_observations
 from lola_games.games.coin import CoinGame
 from lola_games.games.registry import get_any_game
-from lola_games.rollouts.policies import Params, _sample, seed_forward
+from lola_games.rollouts.sampling import sample_categorical, seed_forward
 
 __all__ = ["CoinRollout", "sample_coin_rollout", "coin_metrics", "COIN_METRICS"]
 
@@ -67,11 +69,29 @@ class CoinRollout:
         return coin_observations(self.game, self.cells, self.coin_owner, player, dtype)
 
 
+
+def _checked_game_and_length(
+    game: CoinGame | str, batch_size: int, length: int | None
+) -> tuple[CoinGame, int]:
+    """The `CoinGame` of ``game`` and the episode length (default ``game.max_cycles``), after
+    checking them and ``batch_size`` (``TypeError`` / ``ValueError``)."""
+    if isinstance(game, str):
+        game = get_any_game(game)
+    if not isinstance(game, CoinGame):
+        raise TypeError(f"game must be a CoinGame or 'coin_game', got {game!r}")
+    length = game.max_cycles if length is None else length
+    for name, v, high in (("batch_size", batch_size, None), ("length", length, game.max_cycles)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or (high and v > high):
+            bound = f" and <= game.max_cycles = {high}" if high else ""
+            raise ValueError(f"{name} must be an int >= 1{bound}, got {v!r}")
+    return game, length
+
+
 @torch.no_grad()
 def sample_coin_rollout(
     game: CoinGame | str,
     policies: tuple[nn.Module, nn.Module],
-    params: tuple[Params, Params],
+    params: tuple[ParamDict, ParamDict],
     batch_size: int,
     length: int | None = None,
     generator: torch.Generator | None = None,
@@ -91,15 +111,7 @@ def sample_coin_rollout(
     Raises:
         ValueError, TypeError: a bad argument, named in the message.
     """
-    if isinstance(game, str):
-        game = get_any_game(game)
-    if not isinstance(game, CoinGame):
-        raise TypeError(f"game must be a CoinGame or 'coin_game', got {game!r}")
-    length = game.max_cycles if length is None else length
-    for name, v, high in (("batch_size", batch_size, None), ("length", length, game.max_cycles)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1 or (high and v > high):
-            bound = f" and <= game.max_cycles = {high}" if high else ""
-            raise ValueError(f"{name} must be an int >= 1{bound}, got {v!r}")
+    game, length = _checked_game_and_length(game, batch_size, length)
     first = next(iter(params[0].values()))
     n_seeds, device = first.shape[0], first.device
     if next(iter(params[1].values())).shape[0] != n_seeds:
@@ -125,7 +137,7 @@ def sample_coin_rollout(
         for i in range(2):
             o = obs[:, i].view(n_seeds, batch_size, 1, *game.obs_shape)
             logits, hidden[i] = seed_forward(policies[i], params[i], o, hidden[i])
-            actions.append(_sample(logits[:, :, 0], u[:, :, t, i]))
+            actions.append(sample_categorical(logits[:, :, 0], u[:, :, t, i]))
         a = torch.stack(actions, dim=-1)  # [S, B, 2]
         obs, rewards, _, _, info = env.step(a.view(-1, 2), check=False)
         steps["actions"].append(a.view(-1, 2))

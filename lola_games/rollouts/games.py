@@ -24,7 +24,7 @@ path; only three things depend on the kind:
   `CoinMLPValue`). ``hidden_size`` sets the width of every
   network but the tabular ones. A policy given as an ``nn.Module`` is used as it is on any
   game (it must read that game's observations).
-* the **rollouts** (`sample_game_rollout`): `lola_games.rollouts.policies.sample_rollout`
+* the **rollouts** (`sample_game_rollout`): `lola_games.rollouts.sampling.sample_rollout`
   for matrix games, `lola_games.rollouts.coin.sample_coin_rollout` for the Coin Game.
   Both give ``actions`` and ``rewards`` ``[S, B, T, 2]`` and the observations that
   `log_probs` reads, so the DiCE objective is the same code.
@@ -34,28 +34,23 @@ path; only three things depend on the kind:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 
+from lola_games.core.tensors import ParamDict
 from lola_games.games.coin import CoinGame
 from lola_games.rollouts.coin import CoinRollout, coin_metrics, sample_coin_rollout
-from lola_games.rollouts.policies import (
+from lola_games.rollouts.coin_nets import (
     CoinConvGRUPolicy,
     CoinConvValue,
     CoinGRUPolicy,
     CoinMLPPolicy,
     CoinMLPValue,
-    GRUPolicy,
-    MLPPolicy,
-    MLPValue,
-    Params,
-    Rollout,
-    TabularPolicy,
-    TabularValue,
-    sample_rollout,
 )
+from lola_games.rollouts.nets import GRUPolicy, MLPPolicy, MLPValue, TabularPolicy, TabularValue
+from lola_games.rollouts.sampling import Rollout, sample_rollout
 
 __all__ = [
     "MATRIX_POLICIES",
@@ -163,7 +158,7 @@ def check_policy_fits(policy: str | nn.Module, game: Any, who: str) -> None:
 def sample_game_rollout(
     game: Any,
     policies: tuple[nn.Module, nn.Module] | list[nn.Module],
-    params: tuple[Params, Params] | list[Params],
+    params: tuple[ParamDict, ParamDict] | list[ParamDict],
     batch_size: int,
     length: int,
     generator: torch.Generator | None = None,
@@ -171,16 +166,17 @@ def sample_game_rollout(
     """``batch_size`` episodes of ``length`` rounds per seed of ``game`` (no gradients): a
     `Rollout` of a matrix game or a
     `CoinRollout` of the Coin Game."""
+    modules = cast(tuple[nn.Module, nn.Module], tuple(policies))
+    stacked = cast(tuple[ParamDict, ParamDict], tuple(params))
     if is_coin_game(game):
-        return sample_coin_rollout(game, tuple(policies), tuple(params), batch_size, length,
-                                   generator)
-    return sample_rollout(game, tuple(policies), tuple(params), batch_size, length, generator)
+        return sample_coin_rollout(game, modules, stacked, batch_size, length, generator)
+    return sample_rollout(game, modules, stacked, batch_size, length, generator)
 
 
 def game_metrics(game: Any, roll: Rollout | CoinRollout) -> dict[str, Tensor]:
     """The metrics ``[2, S]`` that only the game's kind has, from a rollout: on the Coin
-    Game ``own_coin_share`` and ``coins_per_round`` (`coin_metrics`); none for matrix games (their memory-one probabilities come from the
-    policies, not from play)."""
+    Game ``own_coin_share`` and ``coins_per_round`` (`coin_metrics`); none for matrix games
+    (their memory-one probabilities come from the policies, not from play)."""
     if isinstance(roll, CoinRollout):
         metrics = coin_metrics(roll)
         return {k: v for k, v in metrics.items() if k != "value"}

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import torch
 
-from lola_games.functional.lookahead import AdamState, SGDState
+from lola_games.functional.optim import AdamState, SGDState
 from lola_games.runner.files import FINAL, RunDirectoryError, refuse_link
 
 __all__ = [
@@ -36,7 +36,8 @@ T = TypeVar("T", bound=type)
 
 LEGACY_STATE_PATHS: dict[type, tuple[str, ...]] = {
     SGDState: ("lola_games.lookahead.SGDState", "lola_games.functional.lookahead.SGDState"),
-    AdamState: ("lola_games.lookahead.AdamState", "lola_games.functional.lookahead.AdamState"),
+    AdamState: ("lola_games.lookahead.AdamState",
+                "lola_games.functional.lookahead.AdamState"),
 }
 """Dotted paths under which checkpoints of earlier versions tagged the optimizer states
 (``lola_games.lookahead`` before the layered package, ``lola_games.functional.lookahead``
@@ -58,7 +59,7 @@ def register_state_type(cls: T, *, aliases: Iterable[str] = ()) -> T:
     Checkpoints hold only tensors, numbers, strings, ``None`` and lists/tuples/dicts of them,
     so that they load with ``weights_only=True``; a registered ``NamedTuple`` is stored as a
     tagged dict of its fields and rebuilt on load. The optimizer states of
-    `lola_games.functional.lookahead` are registered.
+    `lola_games.functional.optim` are registered.
 
     Args:
         cls: a ``NamedTuple`` class.

@@ -1,4 +1,5 @@
-"""Exact values: discounted values of memory-one policies, DiCE objectives, iterated games as differentiable games, the exact evaluation."""
+"""Exact values: discounted values of memory-one policies, DiCE objectives, iterated games as
+differentiable games, the exact evaluation."""
 
 from lola_games.values.dice import (
     centre_by_batch_mean,

@@ -53,6 +53,39 @@ def _check_gamma(gamma: float) -> None:
         raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}")
 
 
+def _check_dice_args(
+    rewards: Tensor,
+    logp_own: Tensor,
+    logp_other: Tensor | None,
+    gamma: float,
+    values: Tensor | None,
+    baseline: str,
+    use_magic_box: bool,
+) -> None:
+    """The checks of `dice_objective` (``ValueError`` on a bad argument)."""
+    _check_gamma(gamma)
+    shapes = {tuple(t.shape) for t in (rewards, logp_own, logp_other, values) if t is not None}
+    if len(shapes) != 1:
+        raise ValueError(
+            "rewards, logp_own, logp_other and values must have the same shape [..., T], got "
+            + ", ".join(
+                f"{name}={list(t.shape)}"
+                for name, t in zip(
+                    ("rewards", "logp_own", "logp_other", "values"),
+                    (rewards, logp_own, logp_other, values),
+                    strict=True,
+                )
+                if t is not None
+            )
+        )
+    if rewards.ndim == 0 or rewards.shape[-1] == 0:
+        raise ValueError(f"need a non-empty time axis, got shape {list(rewards.shape)}")
+    if baseline not in ("dice", "mao"):
+        raise ValueError(f"baseline must be 'dice' or 'mao', got {baseline!r}")
+    if not use_magic_box and values is not None and baseline == "mao":
+        raise ValueError("baseline 'mao' needs the magic box (use_magic_box=True)")
+
+
 def dice_objective(
     rewards: Tensor,
     logp_own: Tensor,
@@ -84,27 +117,7 @@ def dice_objective(
     Raises:
         ValueError: shapes that differ, an empty time axis, bad ``gamma`` or ``baseline``.
     """
-    _check_gamma(gamma)
-    shapes = {tuple(t.shape) for t in (rewards, logp_own, logp_other, values) if t is not None}
-    if len(shapes) != 1:
-        raise ValueError(
-            "rewards, logp_own, logp_other and values must have the same shape [..., T], got "
-            + ", ".join(
-                f"{name}={list(t.shape)}"
-                for name, t in zip(
-                    ("rewards", "logp_own", "logp_other", "values"),
-                    (rewards, logp_own, logp_other, values),
-                    strict=True,
-                )
-                if t is not None
-            )
-        )
-    if rewards.ndim == 0 or rewards.shape[-1] == 0:
-        raise ValueError(f"need a non-empty time axis, got shape {list(rewards.shape)}")
-    if baseline not in ("dice", "mao"):
-        raise ValueError(f"baseline must be 'dice' or 'mao', got {baseline!r}")
-    if not use_magic_box and values is not None and baseline == "mao":
-        raise ValueError("baseline 'mao' needs the magic box (use_magic_box=True)")
+    _check_dice_args(rewards, logp_own, logp_other, gamma, values, baseline, use_magic_box)
     disc = discounts(rewards.shape[-1], gamma, rewards)
     stochastic = logp_own if logp_other is None else logp_own + logp_other  # w_t
     dependencies = torch.cumsum(stochastic, dim=-1)  # W_t

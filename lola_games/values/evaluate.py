@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 from torch import Tensor
 
+from lola_games.core.protocols import MemoryOneAgent
+from lola_games.core.tensors import Params
 from lola_games.games.matrix import MatrixGame
 from lola_games.values.exact import exact_values
 
@@ -25,8 +26,8 @@ def memory_one_metrics(game: MatrixGame, probs: Tensor) -> Metrics:
 @torch.no_grad()
 def exact_evaluate(
     game: MatrixGame,
-    agents: Sequence[Any],
-    params: Sequence[Any],
+    agents: Sequence[MemoryOneAgent],
+    params: Sequence[Params],
     gamma: float,
     generator: torch.Generator | None = None,
 ) -> Metrics:

@@ -13,7 +13,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.games.differentiable import check_init_std
+from lola_games.core.protocols import ValuedGame
+from lola_games.games.diff_checks import check_init_std
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import get_any_game
 from lola_games.values.evaluate import exact_evaluate
@@ -95,7 +96,9 @@ class IteratedGame:
 
 
 
-def game_values(game: Any, params: Sequence[Tensor], gamma: float) -> list[Tensor]:
+def game_values(
+    game: MatrixGame | ValuedGame, params: Sequence[Tensor], gamma: float
+) -> list[Tensor]:
     """Every player's value (unnormalised for iterated games) ``[S]``, in player order.
 
     The one entry point through which exact learners see any game: a matrix game's memory-one

@@ -49,7 +49,7 @@ from lola_games.agents.base import Agent, Context
 from lola_games.agents.lola import LOLA
 from lola_games.agents.naive import NaiveLearner
 from lola_games.core.device import resolve_device
-from lola_games.functional.lookahead import Adam
+from lola_games.functional import Adam
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import game_from_spec, get_game
 from lola_games.values.exact import check_gamma, exact_values

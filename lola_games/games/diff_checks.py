@@ -1,0 +1,55 @@
+"""Argument checks of `lola_games.games.differentiable.DifferentiableGame`."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lola_games.games.matrix import FrozenMapping
+
+__all__ = ["LossFn", "check_game_name", "check_init_std", "check_levels", "count_players"]
+
+LossFn = Callable[..., Any]
+
+
+def check_game_name(name: Any) -> str:
+    """``name``, if it is a non-empty str without spaces, commas or quotes; else ``ValueError``."""
+    if not isinstance(name, str) or not name or any(c in name for c in " ,\"'"):
+        raise ValueError(f"a game name must be a non-empty str without spaces, commas or "
+                         f"quotes, got {name!r}")
+    return name
+
+
+def check_init_std(init_std: Any) -> float:
+    """``init_std`` as a float, if it is a finite number >= 0; else ``ValueError``."""
+    if isinstance(init_std, bool) or not isinstance(init_std, (int, float)) \
+            or not math.isfinite(init_std) or init_std < 0:
+        raise ValueError(f"init_std must be a finite number >= 0, got {init_std!r}")
+    return float(init_std)
+
+
+def check_levels(levels: Mapping[str, float] | None) -> Mapping[str, float]:
+    """Reference levels as a frozen ``{str: float}`` (finite values; ``None`` gives ``{}``)."""
+    out = {}
+    for key, value in dict(levels or {}).items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
+            raise ValueError(f"reference level {key!r} must be a finite number, got {value!r}")
+        out[str(key)] = float(value)
+    return FrozenMapping(out)
+
+
+def count_players(fn: LossFn) -> int | None:
+    """The number of positional parameters of ``fn`` (one per player), if it is fixed."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = [p.kind for p in params]
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        return None
+    return sum(k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+               for k in kinds)
+
