@@ -160,9 +160,9 @@ def test_every_experiment_has_three_sizes():
 
 def test_scripts_run(tmp_path):
     runs = tmp_path / "runs"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "reproduce_lookahead.py"), "--smoke",
-                    "--out", str(runs), "--formats", "png", "--no-progress"], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "lola_games.cli.main", "reproduce", "lookahead",
+                    "--smoke", "--out", str(runs), "--formats", "png", "--no-progress"],
+                   check=True, capture_output=True)
     assert (runs / "lookahead_ipd.png").exists()
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "plot_joint_scores.py"), str(runs / "k0"),
