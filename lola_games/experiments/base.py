@@ -39,8 +39,10 @@ class RunSpec:
         gamma: discount.
         agents: one registry name with hyper-parameters per player; a string hyper-parameter
             may name a file under the experiment's output directory as ``{out}/...``.
-        updates, seeds: this run's own numbers of updates and seeds, capped by the size's
-            ``n_updates`` and ``n_seeds`` (default: the size's).
+        updates: this run's own number of updates, capped by the size's ``n_updates``
+            (default: the size's).
+        seeds: this run's own number of seeds, capped by the size's ``n_seeds`` (default:
+            the size's).
     """
 
     key: str

@@ -179,12 +179,9 @@ def reproduce(
         FileExistsError: a run directory already holds a run (use ``overwrite``/``resume``).
     """
     if name in OWN_LOOP:
-        own_loop = load_entry(OWN_LOOP[name][0] + ":reproduce")
-        result: Reproduction = own_loop(
-            out, size=size, device=device, seed=seed, figures_dir=figures_dir,
-            formats=formats, overwrite=overwrite, plot_only=plot_only, progress=progress,
-            n_seeds=n_seeds)
-        return result
+        return _own_loop(name, out, size=size, device=device, seed=seed,
+                         figures_dir=figures_dir, formats=formats, overwrite=overwrite,
+                         plot_only=plot_only, progress=progress, n_seeds=n_seeds)
     exp = _experiment(name, size, overwrite, resume)
     out = Path(out) if out is not None else Path("runs", "reproduce", name)
     figures = Path(figures_dir) if figures_dir is not None else out
@@ -196,6 +193,12 @@ def reproduce(
     table = plotting.results_table([runs[s.key] for s in exp.runs])
     files = _write_outputs(exp, runs, table, out, size, figures, formats)
     return Reproduction(name, out, runs, table, files)
+
+
+def _own_loop(name: str, out: str | os.PathLike | None, **options: Any) -> Reproduction:
+    """Run experiment ``name`` of `OWN_LOOP` with its module's ``reproduce``."""
+    result: Reproduction = load_entry(OWN_LOOP[name][0] + ":reproduce")(out, **options)
+    return result
 
 
 def _plan(exp: Experiment, size: str, out: Path, n_seeds: int | None, *, device: str,

@@ -196,6 +196,12 @@ def collect(game: Any, roster: Sequence[Entrant], runs: Mapping[str, Any],
                             average, average_ci, ranking, dict(settings or {}))
 
 
+def _roster_settings(roster: Sequence[Entrant]) -> list[dict[str, Any]]:
+    """Each entrant's name, agent name and hyper-parameters, as ``tournament.json`` lists them."""
+    return [{"name": e.name, "agent": e.agent.name, "hparams": e.agent.hparams()}
+            for e in roster]
+
+
 def _write_settings(out: Path, settings: dict[str, Any], overwrite: bool) -> None:
     path = out / "tournament.json"
     if path.exists() and not overwrite:
@@ -239,7 +245,13 @@ def tournament(
         game: a game or its name.
         agents: registry names (``axl:<Strategy>`` for Axelrod strategies), agent objects,
             or a mapping ``name -> agent``; see `entrants`.
-        n_seeds, n_updates, gamma, seed, dtype, device, log_every: of every pairing's run.
+        n_seeds: seeds of every pairing's run.
+        n_updates: updates of every pairing's run.
+        gamma: discount of every pairing's run.
+        seed: seed of every pairing's run.
+        dtype: params dtype of every pairing's run.
+        device: device of every pairing's run.
+        log_every: every pairing's run logs every this many updates.
         out: the tournament directory.
         hparams: hyper-parameters of the agents given by name (each takes those it knows).
         backend: where the pairings run (`lola_games.runner.grid`; default in-process).
@@ -265,10 +277,7 @@ def tournament(
     settings = json.loads(json.dumps({
         "game_spec": game.spec(), "n_seeds": n_seeds, "n_updates": n_updates,
         "gamma": gamma, "seed": seed, "dtype": dtype, "log_every": log_every,
-        "entrants": [{"name": e.name, "agent": e.agent.name, "hparams": e.agent.hparams()}
-                     for e in roster],
-        "published": dict(published or {}),
-    }))
+        "entrants": _roster_settings(roster), "published": dict(published or {})}))
     _write_settings(out, settings, overwrite)
     results = run_grid(tasks, backend, overwrite=overwrite, report=report)
     runs = {t.key: load_run(t.out_dir) for t in tasks}

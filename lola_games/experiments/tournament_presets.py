@@ -25,7 +25,10 @@ class Preset:
 
     Attributes:
         name: command-line name (``lola-games tournament --preset NAME``).
-        game, gamma, n_updates, log_every: the tournament's settings.
+        game: the game's name.
+        gamma: the discount.
+        n_updates: updates of every pairing.
+        log_every: log every this many updates.
         entrants: builds ``name -> agent`` in the published order.
         published: the published average over opponents after the last update, per entrant.
         source: where the settings and numbers come from.

@@ -29,9 +29,12 @@ class TournamentResult:
         values: ``(i, j) -> [U, S]`` entrant ``i``'s value per step against ``j`` at each
             logged update (self-play: both players' mean).
         updates: ``[U]`` the logged updates.
-        matrix, ci: ``[N, N]`` final mean value and 95% CI half-width (row against column).
-        average, average_ci: ``[N]`` mean over opponents and its 95% CI.
+        matrix: ``[N, N]`` final mean value (row against column).
+        ci: ``[N, N]`` its 95% CI half-width.
+        average: ``[N]`` mean over opponents.
+        average_ci: ``[N]`` its 95% CI half-width.
         ranking: entrant indices from best to worst average.
+        settings: the tournament's settings, as ``tournament.json`` holds them.
         out: the tournament directory (or ``None``).
         files: tables and figures written.
         run_seconds: ``key -> seconds`` the pairings took in this call (0 when skipped).
