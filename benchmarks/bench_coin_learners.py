@@ -34,7 +34,7 @@ import torch
 
 from lola_games.agents.base import Context
 from lola_games.agents.pg import LOLA_PAPER_COIN, POLA_COIN, LOLADiCE, NaivePG
-from lola_games.experiments.reproduce import COIN_OM, COIN_SIZES
+from lola_games.experiments.coin_game import COIN_OM, COIN_SIZES
 from lola_games.games.coin import CoinGame
 
 NAIVE_DROP = ("n_lookaheads", "lr_in")

@@ -28,9 +28,9 @@ import torch
 
 from lola_games.agents import HOLA, LOLA, NaiveLearner
 from lola_games.analysis.consistency import hola_consistency
-from lola_games.experiments.diffgames import (
+from lola_games.experiments.cola import PAPER_CONSISTENCY
+from lola_games.experiments.lola_higher_order import (
     HIGHER_ORDER_DELTA,
-    PAPER_CONSISTENCY,
     PAPER_HIGHER_ORDER,
     group_means,
 )

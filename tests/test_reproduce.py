@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lola_games.cli import main as cli
+from lola_games.cli.main import main as cli_main
 from lola_games.experiments.reproduce import EXPERIMENTS, reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def test_lookahead_quick(tmp_path):
 
 def test_lola_dice_smoke_via_cli(tmp_path, capsys):
     out, figs = tmp_path / "runs", tmp_path / "figs"
-    code = cli.main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--figures",
+    code = cli_main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--figures",
                      str(figs), "--formats", "png", "--no-progress"])
     assert code == 0
     printed = capsys.readouterr().out
@@ -92,15 +92,15 @@ def test_lola_dice_smoke_via_cli(tmp_path, capsys):
     assert '"n_lookaheads": 3' in cfg and '"batch_size": 4' in cfg  # smoke override
 
     # a second time into the same directory is a clear error, resume finishes it
-    assert cli.main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--no-progress"]) == 2
+    assert cli_main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--no-progress"]) == 2
     assert "already holds a run" in capsys.readouterr().err
-    assert cli.main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--resume",
+    assert cli_main(["reproduce", "lola-dice", "--smoke", "--out", str(out), "--resume",
                      "--formats", "png", "--no-progress"]) == 0
 
 
 def test_dice_paper_smoke(tmp_path, capsys):
     out = tmp_path / "runs"
-    code = cli.main(["reproduce", "dice-paper", "--smoke", "--out", str(out), "--formats", "png",
+    code = cli_main(["reproduce", "dice-paper", "--smoke", "--out", str(out), "--formats", "png",
                      "--no-progress", "--seeds", "3"])
     assert code == 0
     printed = capsys.readouterr().out
@@ -143,13 +143,13 @@ def test_bad_arguments(tmp_path, capsys):
         reproduce("lookahead", tmp_path, size="tiny")
     with pytest.raises(ValueError, match="exclude each other"):
         reproduce("lookahead", tmp_path, overwrite=True, resume=True)
-    assert cli.main(["reproduce", "lookahead", "--smoke", "--out", str(tmp_path / "a"),
+    assert cli_main(["reproduce", "lookahead", "--smoke", "--out", str(tmp_path / "a"),
                      "--device", "tpu", "--no-progress"]) == 2
     assert "device" in capsys.readouterr().err
-    assert cli.main(["reproduce", "lookahead", "--plot-only", "--out", str(tmp_path / "b")]) == 2
+    assert cli_main(["reproduce", "lookahead", "--plot-only", "--out", str(tmp_path / "b")]) == 2
     assert "not a run directory" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        cli.main(["reproduce", "lookahead", "--quick", "--smoke"])
+        cli_main(["reproduce", "lookahead", "--quick", "--smoke"])
 
 
 def test_every_experiment_has_three_sizes():
@@ -160,9 +160,9 @@ def test_every_experiment_has_three_sizes():
 
 def test_scripts_run(tmp_path):
     runs = tmp_path / "runs"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "reproduce_lookahead.py"), "--smoke",
-                    "--out", str(runs), "--formats", "png", "--no-progress"], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-m", "lola_games.cli.main", "reproduce", "lookahead",
+                    "--smoke", "--out", str(runs), "--formats", "png", "--no-progress"],
+                   check=True, capture_output=True)
     assert (runs / "lookahead_ipd.png").exists()
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "plot_joint_scores.py"), str(runs / "k0"),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from lola_games.experiments.diffgames import PAPER_CONSISTENCY
+from lola_games.experiments.cola import PAPER_CONSISTENCY
 from lola_games.experiments.reproduce import EXPERIMENTS, reproduce
 
 
@@ -72,7 +72,8 @@ def test_lola_higher_order_smoke(tmp_path):
 
 
 def test_spread_of_sample_means():
-    from lola_games.experiments.diffgames import group_means, sample_mean_spread
+    from lola_games.experiments.cola_consistency import sample_mean_spread
+    from lola_games.experiments.lola_higher_order import group_means
 
     c = torch.arange(10.0).repeat_interleave(100)  # ten groups of 100 with means 0, ..., 9
     assert sample_mean_spread(c) == pytest.approx([0.9, 8.1])

@@ -19,7 +19,7 @@ import torch
 from lola_games.agents import LOLA, LOLADiCE, NaiveLearner, NaivePG, make_agent
 from lola_games.cli.main import main
 from lola_games.experiments.reproduce import reproduce
-from lola_games.functional.lookahead import AdamState, SGDState
+from lola_games.functional.optim import AdamState, SGDState
 from lola_games.runner.checkpoint import decode_state, encode_state, load_final_params, safe_load
 from lola_games.runner.files import RunDirectoryError
 from lola_games.runner.run import load_run

@@ -10,12 +10,15 @@ from lola_games.experiments.base import (
     RunSpec,
     write_rows,
 )
+from lola_games.experiments.dice_paper import DICE_PAPER_STORED
 from lola_games.experiments.diffgames import (
     DIFFGAME_EXPERIMENTS,
     PAPER_CONSISTENCY,
     PAPER_HIGHER_ORDER,
     train_cola_networks,
 )
+from lola_games.experiments.lola_pg import LOLA_PAPER_PG_RESULTS
+from lola_games.experiments.matrix_experiments import MATRIX_EXPERIMENTS
 from lola_games.experiments.mfos import (
     PUBLISHED,
     ROWS,
@@ -25,12 +28,7 @@ from lola_games.experiments.pola_dice import (
     POLA_PUBLISHED_IPD,
     POLA_SAMPLED_EXPERIMENTS,
 )
-from lola_games.experiments.reproduce import (
-    DICE_PAPER_STORED,
-    LOLA_PAPER_PG_RESULTS,
-    MATRIX_EXPERIMENTS,
-    reproduce,
-)
+from lola_games.experiments.reproduce import reproduce
 from lola_games.experiments.sweep import (
     ALIASES,
     SweepResult,

@@ -2,7 +2,7 @@
 
 An `Experiment` is a set of `RunSpec` (one run each, with the agents' registry
 names and hyper-parameters), its sizes and its figures; `EXPERIMENTS` names them all
-(lazy ``"module:attr"`` entries: one module per group of papers), and
+(lazy ``"module:attr"`` entries: one module per paper), and
 `lola_games.experiments.reproduce.reproduce` runs one.
 """
 
@@ -39,8 +39,10 @@ class RunSpec:
         gamma: discount.
         agents: one registry name with hyper-parameters per player; a string hyper-parameter
             may name a file under the experiment's output directory as ``{out}/...``.
-        updates, seeds: this run's own numbers of updates and seeds, capped by the size's
-            ``n_updates`` and ``n_seeds`` (default: the size's).
+        updates: this run's own number of updates, capped by the size's ``n_updates``
+            (default: the size's).
+        seeds: this run's own number of seeds, capped by the size's ``n_seeds`` (default:
+            the size's).
     """
 
     key: str
@@ -93,12 +95,20 @@ class Experiment:
 
 EXPERIMENTS: Registry[Experiment] = Registry("experiment", group="lola_games.experiments")
 """The reproductions by name (run by `lola_games.experiments.reproduce.reproduce`)."""
-for _name in ('lola-exact', 'lookahead', 'dice-paper', 'lola-dice', 'lola-pg', 'coin-game', 'pola-exact'):
-    EXPERIMENTS.register(_name, "lola_games.experiments.reproduce:MATRIX_EXPERIMENTS." + _name)
-for _name in ("sos", "cola", "lola-higher-order"):
-    EXPERIMENTS.register(_name, "lola_games.experiments.diffgames:DIFFGAME_EXPERIMENTS." + _name)
-EXPERIMENTS.register("pola-dice",
-                     "lola_games.experiments.pola_dice:POLA_SAMPLED_EXPERIMENTS.pola-dice")
+for _name, _entry in (
+    ("lola-exact", "lola_exact:LOLA_EXACT_EXPERIMENT"),
+    ("lookahead", "lookahead_lola:LOOKAHEAD_EXPERIMENT"),
+    ("dice-paper", "dice_paper:DICE_PAPER_EXPERIMENT"),
+    ("lola-dice", "lola_dice:LOLA_DICE_EXPERIMENT"),
+    ("lola-pg", "lola_pg:LOLA_PG_EXPERIMENT"),
+    ("coin-game", "coin_game:COIN_GAME_EXPERIMENT"),
+    ("pola-exact", "pola_exact:POLA_EXACT_EXPERIMENT"),
+    ("sos", "sos:SOS_EXPERIMENT"),
+    ("cola", "cola:COLA_EXPERIMENT"),
+    ("lola-higher-order", "lola_higher_order:HIGHER_ORDER_EXPERIMENT"),
+    ("pola-dice", "pola_dice:POLA_SAMPLED_EXPERIMENTS.pola-dice"),
+):
+    EXPERIMENTS.register(_name, "lola_games.experiments." + _entry)
 
 OWN_LOOP: dict[str, tuple[str, str]] = {
     "mfos": ("lola_games.experiments.mfos",

@@ -32,12 +32,13 @@ from typing import Any
 import torch
 from matplotlib.figure import Figure
 
+from lola_games.agents.base import Agent
 from lola_games.agents.lola import LOLA
 from lola_games.agents.mfos.agent import MFOS
 from lola_games.agents.mfos.meta import MFOSConfig, load_meta_training, meta_train, mfos_chicken
 from lola_games.agents.naive import NaiveLearner
 from lola_games.analysis import plots as plotting
-from lola_games.experiments.reproduce import Reproduction, write_rows
+from lola_games.experiments.base import Reproduction, write_rows
 from lola_games.games.registry import get_game
 from lola_games.runner.train import train
 
@@ -132,6 +133,7 @@ def _row(row: Row, run, path: Path, device: str, seed: int) -> dict[str, Any]:
     final = run.final_rewards(last)  # [2, S]
     paper = PUBLISHED[row.key]
     game, gamma = _game(row.game)
+    agents: list[Agent]
     if row.opponent == "self":
         agents = [MFOS(str(path), which=0), MFOS(str(path), which=1)]
     else:

@@ -23,35 +23,32 @@ interrupted ones, and runs new ones (e.g. after adding an entrant).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from lola_games.agents.base import Agent, check_agents, exact_evaluate, make_agent
-from lola_games.agents.lola import LOLA
-from lola_games.agents.naive import NaiveLearner
-from lola_games.agents.online import (
-    JointActionLearner,
-    NaiveQLearner,
-    PolicyHillClimbing,
-    WoLFPolicyHillClimbing,
+from lola_games.experiments.tournament_presets import PRESETS, Preset
+from lola_games.experiments.tournament_results import (
+    TournamentResult,
+    ci95,
+    plot_curves,
+    plot_heatmap,
+    plot_ranking,
+    results_markdown,
+    write_results,
 )
-from lola_games.analysis.figures import save_figure
 from lola_games.games.matrix import MatrixGame
 from lola_games.interop.axelrod import AxelrodStrategy
-from lola_games.runner.backends import Backend
-from lola_games.runner.grid import plan, run_grid
-from lola_games.runner.run import load_run
-from lola_games.runner.setup import resolve_game
-from lola_games.runner.tasks import RunResult, RunTask
+from lola_games.runner.grid import Backend, RunResult, RunTask, plan, run_grid
+from lola_games.runner.rundir import load_run
+from lola_games.runner.train import resolve_game
 
 __all__ = ["Entrant", "TournamentResult", "Preset", "PRESETS", "entrants", "pairings",
            "tournament", "tournament_tasks", "collect", "plot_heatmap", "plot_ranking",
@@ -92,7 +89,8 @@ def entrants(agents: Sequence[Any] | Mapping[str, Any],
     items = list(agents.items()) if isinstance(agents, Mapping) else [(None, a) for a in agents]
     if not items:
         raise ValueError("a tournament needs at least one agent")
-    out, seen = [], {}
+    out: list[Entrant] = []
+    seen: dict[str, int] = {}
     for name, agent in items:
         if isinstance(agent, str):
             spec = agent
@@ -125,56 +123,6 @@ def pairings(n: int) -> list[tuple[int, int]]:
 
 def _pair_key(a: Entrant, b: Entrant) -> str:
     return f"{a.dir_name}__vs__{b.dir_name}"
-
-
-@dataclass
-class TournamentResult:
-    """The outcome of a tournament.
-
-    Attributes:
-        names: entrant names in the tournament's order.
-        game: the game.
-        values: ``(i, j) -> [U, S]`` entrant ``i``'s value per step against ``j`` at each
-            logged update (self-play: both players' mean).
-        updates: ``[U]`` the logged updates.
-        matrix, ci: ``[N, N]`` final mean value and 95% CI half-width (row against column).
-        average, average_ci: ``[N]`` mean over opponents and its 95% CI.
-        ranking: entrant indices from best to worst average.
-        out: the tournament directory (or ``None``).
-        files: tables and figures written.
-        run_seconds: ``key -> seconds`` the pairings took in this call (0 when skipped).
-    """
-
-    names: list[str]
-    game: Any
-    values: dict[tuple[int, int], np.ndarray]
-    updates: np.ndarray
-    matrix: np.ndarray
-    ci: np.ndarray
-    average: np.ndarray
-    average_ci: np.ndarray
-    ranking: list[int]
-    settings: dict[str, Any] = field(default_factory=dict)
-    out: Path | None = None
-    files: list[Path] = field(default_factory=list)
-    run_seconds: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def n_seeds(self) -> int:
-        return next(iter(self.values.values())).shape[1]
-
-    def average_curves(self) -> np.ndarray:
-        """``[N, U, S]`` each entrant's value averaged over its opponents, per update."""
-        n = len(self.names)
-        return np.stack([np.mean([self.values[i, j] for j in range(n)], axis=0)
-                         for i in range(n)])
-
-
-def _ci95(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    n = x.shape[axis]
-    if n < 2:
-        return np.zeros(np.delete(x.shape, axis))
-    return 1.96 * x.std(axis=axis, ddof=1) / np.sqrt(n)
 
 
 def tournament_tasks(
@@ -227,13 +175,11 @@ def collect(game: Any, roster: Sequence[Entrant], runs: Mapping[str, Any],
     """The tournament's tables from its runs (``pair key -> Run``)."""
     n = len(roster)
     values: dict[tuple[int, int], np.ndarray] = {}
-    updates = None
+    updates: np.ndarray = runs[_pair_key(roster[0], roster[0])].updates
     for i, j in pairings(n):
         run = runs[_pair_key(roster[i], roster[j])]
         v = run.metrics["value"]  # [U, 2, S]
-        if updates is None:
-            updates = run.updates
-        elif not np.array_equal(updates, run.updates):
+        if not np.array_equal(updates, run.updates):
             raise ValueError(f"pairing {roster[i].name} vs {roster[j].name} logged other "
                              f"updates than the others; run them with the same settings")
         if i == j:
@@ -242,12 +188,18 @@ def collect(game: Any, roster: Sequence[Entrant], runs: Mapping[str, Any],
             values[i, j], values[j, i] = v[:, 0], v[:, 1]
     final = {k: v[-1] for k, v in values.items()}
     matrix = np.array([[final[i, j].mean() for j in range(n)] for i in range(n)])
-    ci = np.array([[_ci95(final[i, j]) for j in range(n)] for i in range(n)])
+    ci = np.array([[ci95(final[i, j]) for j in range(n)] for i in range(n)])
     per_seed = np.stack([np.mean([final[i, j] for j in range(n)], axis=0) for i in range(n)])
-    average, average_ci = per_seed.mean(axis=1), _ci95(per_seed)
+    average, average_ci = per_seed.mean(axis=1), ci95(per_seed)
     ranking = sorted(range(n), key=lambda k: -average[k])
     return TournamentResult([e.name for e in roster], game, values, updates, matrix, ci,
                             average, average_ci, ranking, dict(settings or {}))
+
+
+def _roster_settings(roster: Sequence[Entrant]) -> list[dict[str, Any]]:
+    """Each entrant's name, agent name and hyper-parameters, as ``tournament.json`` lists them."""
+    return [{"name": e.name, "agent": e.agent.name, "hparams": e.agent.hparams()}
+            for e in roster]
 
 
 def _write_settings(out: Path, settings: dict[str, Any], overwrite: bool) -> None:
@@ -293,7 +245,13 @@ def tournament(
         game: a game or its name.
         agents: registry names (``axl:<Strategy>`` for Axelrod strategies), agent objects,
             or a mapping ``name -> agent``; see `entrants`.
-        n_seeds, n_updates, gamma, seed, dtype, device, log_every: of every pairing's run.
+        n_seeds: seeds of every pairing's run.
+        n_updates: updates of every pairing's run.
+        gamma: discount of every pairing's run.
+        seed: seed of every pairing's run.
+        dtype: params dtype of every pairing's run.
+        device: device of every pairing's run.
+        log_every: every pairing's run logs every this many updates.
         out: the tournament directory.
         hparams: hyper-parameters of the agents given by name (each takes those it knows).
         backend: where the pairings run (`lola_games.runner.grid`; default in-process).
@@ -319,10 +277,7 @@ def tournament(
     settings = json.loads(json.dumps({
         "game_spec": game.spec(), "n_seeds": n_seeds, "n_updates": n_updates,
         "gamma": gamma, "seed": seed, "dtype": dtype, "log_every": log_every,
-        "entrants": [{"name": e.name, "agent": e.agent.name, "hparams": e.agent.hparams()}
-                     for e in roster],
-        "published": dict(published or {}),
-    }))
+        "entrants": _roster_settings(roster), "published": dict(published or {})}))
     _write_settings(out, settings, overwrite)
     results = run_grid(tasks, backend, overwrite=overwrite, report=report)
     runs = {t.key: load_run(t.out_dir) for t in tasks}
@@ -332,180 +287,3 @@ def tournament(
     result.files = write_results(result, out, formats)
     return result
 
-
-# -- the LOLA paper's tournament -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Preset:
-    """A published tournament: its game, discount, entrants and the published averages.
-
-    Attributes:
-        name: command-line name (``lola-games tournament --preset NAME``).
-        game, gamma, n_updates, log_every: the tournament's settings.
-        entrants: builds ``name -> agent`` in the published order.
-        published: the published average over opponents after the last update, per entrant.
-        source: where the settings and numbers come from.
-    """
-
-    name: str
-    game: str
-    gamma: float
-    n_updates: int
-    log_every: int
-    entrants: Callable[[], dict[str, Any]]
-    published: dict[str, float]
-    source: str
-
-
-def _lola_paper_entrants() -> dict[str, Any]:
-    """The LOLA paper's tournament (Foerster et al. 2018, Fig. 4), published settings: the
-    online learners with their published defaults and discount 0.96 in both games (the
-    published script does not pass the game's discount to them), 200 rounds per episode;
-    NL-Ex and LOLA-Ex with delta = eta = 1, one exact update per episode."""
-    return {
-        "NL-Q": NaiveQLearner(gamma=0.96, rollout_len=200),
-        "JAL-Q": JointActionLearner(gamma=0.96, rollout_len=200),
-        "PHC": PolicyHillClimbing(gamma=0.96, rollout_len=200),
-        "WoLF-PHC": WoLFPolicyHillClimbing(gamma=0.96, rollout_len=200),
-        "NL-Ex": NaiveLearner(lr=1.0),
-        "LOLA-Ex": LOLA(lr=1.0, eta=1.0),
-    }
-
-
-_FIG4 = ("LOLA paper, Fig. 4: alshedivat/lola scripts/run_tournament.py (200 rounds per "
-         "episode, gamma 0.96 IPD / 0.9 IMP) run for 1000 episodes, as its "
-         "notebooks/tournament/analysis.ipynb plots them; averages at episode 1000 read off "
-         "that figure")
-PRESETS: dict[str, Preset] = {
-    "lola-paper-ipd": Preset(
-        "lola-paper-ipd", "ipd", 0.96, 1000, 10, _lola_paper_entrants,
-        {"NL-Q": -1.6, "JAL-Q": -1.95, "PHC": -1.57, "WoLF-PHC": -1.33, "NL-Ex": -2.1,
-         "LOLA-Ex": -1.08}, _FIG4),
-    "lola-paper-imp": Preset(
-        "lola-paper-imp", "imp", 0.9, 1000, 10, _lola_paper_entrants,
-        {"NL-Q": 0.14, "JAL-Q": 0.10, "PHC": 0.10, "WoLF-PHC": 0.03, "NL-Ex": -0.25,
-         "LOLA-Ex": -0.09}, _FIG4),
-}
-"""Published tournaments by name."""
-
-
-# -- tables --------------------------------------------------------------------------------
-
-
-def _fmt(x: float, ci: float) -> str:
-    return f"{x:.3f} ± {ci:.3f}"
-
-
-def results_markdown(result: TournamentResult) -> str:
-    """The results matrix and the ranking as Markdown tables."""
-    names, n = result.names, len(result.names)
-    s = result.settings
-    head = (f"Tournament on {result.game.name}: {n} entrants, {n * (n + 1) // 2} pairings, "
-            f"{result.n_seeds} seeds, {int(result.updates[-1])} updates"
-            + (f", gamma {s['gamma']}" if "gamma" in s else "") + ".\n\n"
-            "Row player's value per step against the column player after the last update "
-            "(mean ± 95% CI over seeds):\n\n")
-    lines = ["| | " + " | ".join(names) + " | average |",
-             "|---" * (n + 2) + "|"]
-    for i in range(n):
-        cells = [_fmt(result.matrix[i, j], result.ci[i, j]) for j in range(n)]
-        lines.append(f"| **{names[i]}** | " + " | ".join(cells)
-                     + f" | {_fmt(result.average[i], result.average_ci[i])} |")
-    published = s.get("published") or {}
-    rank = ["| rank | agent | average over opponents |" + (" published |" if published else ""),
-            "|---|---|---|" + ("---|" if published else "")]
-    for r, i in enumerate(result.ranking, start=1):
-        paper = (f" {published[names[i]]:.2f} |" if names[i] in published else " |"
-                 ) if published else ""
-        rank.append(f"| {r} | {names[i]} | {_fmt(result.average[i], result.average_ci[i])} |"
-                    + paper)
-    return head + "\n".join(lines) + "\n\nRanking:\n\n" + "\n".join(rank) + "\n"
-
-
-def write_results(result: TournamentResult, out: str | os.PathLike,
-                  formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """Write ``results.md``, ``results.csv`` and the figures into ``out``; return the files."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    md = out / "results.md"
-    md.write_text(results_markdown(result))
-    path = out / "results.csv"
-    names = result.names
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["agent", "rank", "average", "average_ci95",
-                    *(c for o in names for c in (f"vs_{o}", f"vs_{o}_ci95"))])
-        rank = {i: r for r, i in enumerate(result.ranking, start=1)}
-        for i, name in enumerate(names):
-            w.writerow([name, rank[i], repr(float(result.average[i])),
-                        repr(float(result.average_ci[i])),
-                        *(repr(float(x)) for j in range(len(names))
-                          for x in (result.matrix[i, j], result.ci[i, j]))])
-    files = [md, path]
-    if formats:
-        for stem, fig in (("heatmap", plot_heatmap(result)), ("ranking", plot_ranking(result)),
-                          ("curves", plot_curves(result))):
-            files += save_figure(fig, out / stem, formats)
-    return files
-
-
-# -- figures -------------------------------------------------------------------------------
-
-
-def plot_heatmap(result: TournamentResult, title: str | None = None):
-    """The results matrix as a heatmap with each cell's mean and 95% CI written in it."""
-    n = len(result.names)
-    size = max(4.5, 0.75 * n + 2.5)
-    fig = Figure(figsize=(size + 1.2, size), layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(result.matrix, cmap="viridis")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="row player's value per step")
-    ax.set_xticks(range(n), result.names, rotation=45, ha="right")
-    ax.set_yticks(range(n), result.names)
-    ax.set_xlabel("opponent (column)")
-    ax.set_ylabel("agent (row)")
-    mid = (np.nanmax(result.matrix) + np.nanmin(result.matrix)) / 2
-    fontsize = 8 if n <= 8 else 6 if n <= 14 else 4
-    for i in range(n):
-        for j in range(n):
-            colour = "black" if result.matrix[i, j] > mid else "white"
-            ax.text(j, i, f"{result.matrix[i, j]:.2f}\n±{result.ci[i, j]:.2f}", ha="center",
-                    va="center", fontsize=fontsize, color=colour)
-    ax.set_title(title or f"{result.game.name}: value per step after "
-                          f"{int(result.updates[-1])} updates ({result.n_seeds} seeds)")
-    return fig
-
-
-def plot_ranking(result: TournamentResult, title: str | None = None):
-    """Each entrant's average over opponents with its 95% CI, best at the top."""
-    n = len(result.names)
-    fig = Figure(figsize=(6.5, max(2.5, 0.35 * n + 1.2)), layout="constrained")
-    ax = fig.subplots()
-    order = result.ranking[::-1]
-    ax.errorbar(result.average[order], range(n), xerr=result.average_ci[order], fmt="o",
-                color="C0", capsize=3)
-    ax.set_yticks(range(n), [result.names[i] for i in order])
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_xlabel("average value per step over opponents (95% CI)")
-    ax.set_title(title or f"{result.game.name}: ranking ({result.n_seeds} seeds)")
-    return fig
-
-
-def plot_curves(result: TournamentResult, title: str | None = None):
-    """Each entrant's value averaged over its opponents against update, 95% CI bands."""
-    fig = Figure(figsize=(7.0, 4.5), layout="constrained")
-    ax = fig.subplots()
-    curves = result.average_curves()  # [N, U, S]
-    for k, name in enumerate(result.names):
-        mean = curves[k].mean(axis=1)
-        half = _ci95(curves[k], axis=1)
-        ax.plot(result.updates, mean, label=name, color=f"C{k % 10}")
-        ax.fill_between(result.updates, mean - half, mean + half, alpha=0.25,
-                        color=f"C{k % 10}")
-    ax.set_xlabel("update")
-    ax.set_ylabel("value per step, average over opponents")
-    ax.legend(ncol=3, fontsize=8)
-    ax.set_title(title or f"{result.game.name}: average over the tournament "
-                          f"({result.n_seeds} seeds, 95% CI)")
-    return fig
