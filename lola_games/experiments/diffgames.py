@@ -252,7 +252,7 @@ def train_cola_networks(out: Path | str, key: str, size: str = "full", seed: int
     if all(p.exists() for p in paths) and not overwrite:
         return paths
     cfg = _COLA_SIZES[size]
-    settings = COLA(steps=cfg["steps"]).settings(game)
+    settings = COLA(steps=cfg["steps"]).training_settings(game)
     shapes, repeats = param_shapes(game), cfg["repeats"]
     dev = resolve_device(device)
     generator = torch.Generator(device=dev).manual_seed(seed + list(_COLA_GAMES).index(key))
@@ -282,7 +282,7 @@ def _cola_prepare(out: Path, size: str, device: str, seed: int, overwrite: bool)
     cfg = _COLA_SIZES[size]
     results: dict[str, Any] = {"size": size, "points": cfg["points"], "games": {}}
     for key, (game, rates, orders) in _COLA_GAMES.items():
-        settings = COLA(steps=cfg["steps"]).settings(game)
+        settings = COLA(steps=cfg["steps"]).training_settings(game)
         shapes, region = param_shapes(game), settings["region"]
         per_rate: dict[str, Any] = {}
         paths = train_cola_networks(out, key, size, seed, device, overwrite)
