@@ -240,11 +240,11 @@ def test_cola_trains_at_its_first_update_and_checkpoints_the_networks(tmp_path):
     resumed = train("tandem", [agent, agent], n_seeds=3, n_updates=4, seed=2,
                     out_dir=tmp_path / "run", resume=True)
     np.testing.assert_array_equal(resumed.metrics["value"], full.metrics["value"])
-    assert COLA().settings(get_any_game("tandem"))["steps"] == 120_000
-    assert COLA().settings(get_any_game("ipd"))["steps"] == 80_000
+    assert COLA().training_settings(get_any_game("tandem"))["steps"] == 120_000
+    assert COLA().training_settings(get_any_game("ipd"))["steps"] == 80_000
     from lola_games.agents import COLAShort
 
-    assert COLAShort().settings(get_any_game("tandem"))["steps"] == 1200
+    assert COLAShort().training_settings(get_any_game("tandem"))["steps"] == 1200
 
 
 def test_cola_is_more_consistent_than_lola_and_hola_in_the_ipd():

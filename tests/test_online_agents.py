@@ -138,7 +138,7 @@ def test_online_learners_meet_every_kind_of_agent(pair):
 
 def test_two_online_learners_share_one_episode(monkeypatch):
     """Player 1 replays player 0's joint episode or reuses it: the numbers are the same."""
-    import lola_games.agents.online as online
+    import lola_games.agents.online_learner as online
 
     agents = [make_agent("wolf-phc", rollout_len=15), make_agent("jal-q", rollout_len=15)]
     reused = train("ipd", agents, n_seeds=4, n_updates=4, seed=2)
@@ -147,7 +147,7 @@ def test_two_online_learners_share_one_episode(monkeypatch):
         def update(self, *args, **kwargs):
             pass
 
-    monkeypatch.setattr(online, "_LAST_JOINT", Forgetful())
+    monkeypatch.setattr(online, "LAST_JOINT", Forgetful())
     replayed = train("ipd", agents, n_seeds=4, n_updates=4, seed=2)
     np.testing.assert_array_equal(reused.metrics["value"], replayed.metrics["value"])
     for x, y in zip(reused.final_params, replayed.final_params, strict=True):

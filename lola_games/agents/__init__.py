@@ -15,6 +15,7 @@ for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``
 from lola_games.agents.base import (
     AGENTS,
     Agent,
+    AgentSettings,
     Context,
     Metrics,
     agent_names,
@@ -25,34 +26,40 @@ from lola_games.agents.base import (
     memory_one_metrics,
     register_agent,
 )
-from lola_games.agents.cgd import CGD
-from lola_games.agents.cola import COLA, COLAShort
-from lola_games.agents.extragradient import EG
+from lola_games.agents.cgd import CGD, CGDSettings
+from lola_games.agents.cola import COLA, COLASettings, COLAShort
+from lola_games.agents.extragradient import EG, EGSettings
 from lola_games.agents.fixed import (
     AlwaysCooperate,
     AlwaysDefect,
     FixedAgent,
+    FixedSettings,
     RandomAgent,
+    RandomSettings,
     TitForTat,
 )
-from lola_games.agents.hola import HOLA
-from lola_games.agents.lola import LOLA, LookaheadLOLA
+from lola_games.agents.hola import HOLA, HOLASettings
+from lola_games.agents.lola import LOLA, LOLASettings, LookaheadLOLA, LookaheadLOLASettings
 from lola_games.agents.lola_pg import LOLAPG
 from lola_games.agents.mfos.agent import MFOS
-from lola_games.agents.naive import GradientAgent, NaiveLearner
+from lola_games.agents.naive import GradientAgent, GradientSettings, NaiveLearner
 from lola_games.agents.online import (
     JointActionLearner,
     NaiveQLearner,
     OnlineLearner,
+    OnlineSettings,
+    PHCSettings,
     PolicyHillClimbing,
+    QLearnerSettings,
     WoLFPolicyHillClimbing,
+    WoLFSettings,
 )
 from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
 from lola_games.agents.pg import LOLADiCE, NaivePG, SampledLearner
-from lola_games.agents.pola import POLA
+from lola_games.agents.pola import POLA, POLASettings
 from lola_games.agents.pola_dice import POLAOM, POLADiCE
-from lola_games.agents.sga import CO, SGA
-from lola_games.agents.sos import SOS, LookAhead
+from lola_games.agents.sga import CO, SGA, COSettings, SGASettings
+from lola_games.agents.sos import SOS, LookAhead, LookAheadSettings, SOSSettings
 
 __all__ = [
     "AGENTS",
@@ -99,4 +106,23 @@ __all__ = [
     "SGA",
     "CO",
     "EG",
+    "AgentSettings",
+    "GradientSettings",
+    "LOLASettings",
+    "LookaheadLOLASettings",
+    "LookAheadSettings",
+    "SOSSettings",
+    "COSettings",
+    "SGASettings",
+    "HOLASettings",
+    "COLASettings",
+    "CGDSettings",
+    "EGSettings",
+    "FixedSettings",
+    "RandomSettings",
+    "OnlineSettings",
+    "QLearnerSettings",
+    "PHCSettings",
+    "WoLFSettings",
+    "POLASettings",
 ]

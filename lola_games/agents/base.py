@@ -38,12 +38,13 @@ each player's score as reward per step. Memory-one runs add ``p_<state>`` for ea
 ``game.state_names`` (`memory_one_metrics`); other games add their own (e.g. the Coin
 Game's ``own_coin_share``). The runner writes them to ``metrics.csv`` as ``<name>_<player>``.
 
-Agents are made by name through the registry (`make_agent`), which the CLI uses.
+Agents are made by name through the registry (`make_agent`, in `lola_games.agents.registry`),
+which the CLI uses; `evaluator_for` and `check_agents` are in `lola_games.agents.evaluation`
+(both modules' names are re-exported here).
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
@@ -51,8 +52,15 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from lola_games.agents.evaluation import check_agents, evaluator_for
+from lola_games.agents.registry import (
+    AGENTS,
+    accepted_hparams,
+    agent_names,
+    make_agent,
+    register_agent,
+)
 from lola_games.core.checks import check_positive_int
-from lola_games.core.registry import Registry
 from lola_games.core.tensors import Params
 from lola_games.games.differentiable import matrix_game_of
 from lola_games.games.matrix import MatrixGame
@@ -79,7 +87,6 @@ __all__ = [
     "AgentSettings",
     "accepted_hparams",
 ]
-
 
 
 @dataclass(frozen=True)
@@ -149,13 +156,15 @@ class AgentSettings:
 
     def hparams(self) -> dict[str, Any]:
         """The settings as plain JSON values, for ``config.json`` (a module as its class
-        name)."""
+        name, a tuple as a list)."""
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, torch.nn.Module):
         return type(value).__name__
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -169,7 +178,8 @@ class Agent:
 
     name: ClassVar[str] = "agent"
     mode: ClassVar[str] = "exact"
-    evaluator: ClassVar[Evaluator | None] = None
+    evaluator: Evaluator | None = None
+    """A sampled agent's evaluator (set on the class, as a ``staticmethod``)."""
     reads_opponent_logits: ClassVar[bool] = False
     """Whether `update` learns from the opponent's memory-one logits (exact learners);
     such an agent needs opponents with a memory-one policy (`check_agents`)."""
@@ -277,7 +287,6 @@ class Agent:
         return f"{type(self).__name__}({args})"
 
 
-
 Evaluator = Callable[[Any, tuple[Agent, ...], tuple[Params, ...], float,
                       torch.Generator | None], Metrics]
 """``evaluate(game, agents, params, gamma, generator) -> Metrics``.
@@ -285,136 +294,3 @@ Evaluator = Callable[[Any, tuple[Agent, ...], tuple[Params, ...], float,
 ``generator`` is an evaluation generator that the runner seeds from the run's seed and the
 update, separate from the training generator: evaluating (or not) never changes training.
 """
-
-
-def evaluator_for(game: Any, agents: tuple[Agent, ...]) -> Evaluator:
-    """The default evaluator of a run: a sampled agent's own evaluator when the agents include
-    one; else the game's ``exact_evaluate`` method when it has one; else exact memory-one
-    values (`exact_evaluate`) for a matrix game.
-
-    Raises:
-        ValueError: no evaluator is known for these agents and this game.
-    """
-    for agent in agents:
-        if agent.mode != "exact":
-            if agent.evaluator is None:
-                raise ValueError(
-                    f"agent {agent.name!r} is {agent.mode!r} and has no evaluator; "
-                    f"pass one to train(evaluate=...)"
-                )
-            return agent.evaluator
-    own = getattr(game, "exact_evaluate", None)
-    if callable(own):
-        return own
-    if isinstance(game, MatrixGame):
-        return exact_evaluate
-    raise ValueError(f"no evaluator for exact agents on {getattr(game, 'name', game)!r}; "
-                     f"pass one to train(evaluate=...)")
-
-
-def check_agents(game: Any, agents: tuple[Agent, ...]) -> None:
-    """Raise ``ValueError`` unless every agent can play ``game`` against the others.
-
-    Each agent's `Agent.check_game` must pass, and an exact learner (one that
-    `reads_opponent_logits`) needs opponents whose whole policy is memory-one
-    (`Agent.is_memory_one`).
-    """
-    for i, agent in enumerate(agents):
-        agent.check_game(game)
-        if not agent.reads_opponent_logits:
-            continue
-        for j, other in enumerate(agents):
-            if j != i and not other.is_memory_one():
-                raise ValueError(
-                    f"agent {agent.name!r} (player {i}) learns from exact values of memory-one "
-                    f"policies, but player {j}, {other.name!r}, has no memory-one policy "
-                    f"({other!r}); give it a memory-one policy (e.g. tabular) or pair it with a "
-                    f"sampled learner")
-
-
-# -- registry -------------------------------------------------------------------------------
-
-AGENTS: Registry[type[Agent]] = Registry("agent", group="lola_games.agents")
-"""Agent classes by registry name, loaded on first use; installed packages add theirs through
-the entry-point group ``lola_games.agents``."""
-
-for _name, _entry in (
-    ("naive", "lola_games.agents.naive:NaiveLearner"),
-    ("cgd", "lola_games.agents.cgd:CGD"),
-    ("cola", "lola_games.agents.cola:COLA"),
-    ("cola-short", "lola_games.agents.cola:COLAShort"),
-    ("eg", "lola_games.agents.extragradient:EG"),
-    ("tft", "lola_games.agents.fixed:TitForTat"),
-    ("allc", "lola_games.agents.fixed:AlwaysCooperate"),
-    ("alld", "lola_games.agents.fixed:AlwaysDefect"),
-    ("random", "lola_games.agents.fixed:RandomAgent"),
-    ("hola", "lola_games.agents.hola:HOLA"),
-    ("lola", "lola_games.agents.lola:LOLA"),
-    ("lookahead-lola", "lola_games.agents.lola:LookaheadLOLA"),
-    ("lola-dice", "lola_games.agents.pg:LOLADiCE"),
-    ("naive-pg", "lola_games.agents.pg:NaivePG"),
-    ("lola-pg", "lola_games.agents.lola_pg:LOLAPG"),
-    ("mfos", "lola_games.agents.mfos.agent:MFOS"),
-    ("nl-q", "lola_games.agents.online:NaiveQLearner"),
-    ("jal-q", "lola_games.agents.online:JointActionLearner"),
-    ("phc", "lola_games.agents.online:PolicyHillClimbing"),
-    ("wolf-phc", "lola_games.agents.online:WoLFPolicyHillClimbing"),
-    ("lola-om", "lola_games.agents.opponent_model:LOLAOM"),
-    ("pola", "lola_games.agents.pola:POLA"),
-    ("pola-dice", "lola_games.agents.pola_dice:POLADiCE"),
-    ("pola-om", "lola_games.agents.pola_dice:POLAOM"),
-    ("co", "lola_games.agents.sga:CO"),
-    ("sga", "lola_games.agents.sga:SGA"),
-    ("la", "lola_games.agents.sos:LookAhead"),
-    ("sos", "lola_games.agents.sos:SOS"),
-    ("axelrod", "lola_games.interop.axelrod:AxelrodStrategy"),
-):
-    AGENTS.register(_name, _entry)
-
-
-def register_agent(name: str) -> Callable[[type[Agent]], type[Agent]]:
-    """Class decorator: make an agent class available to `make_agent` as ``name``.
-
-    Raises:
-        ValueError: ``name`` is registered to another class.
-    """
-    return AGENTS.decorator(name)
-
-
-def agent_names() -> tuple[str, ...]:
-    """Registered agent names."""
-    return AGENTS.names()
-
-
-def accepted_hparams(cls: type[Agent]) -> tuple[str, ...]:
-    """The hyper-parameters an agent class takes: its settings' fields, or the arguments of
-    its own constructor (in order)."""
-    if cls.Settings is not None:
-        return cls.Settings.names()
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return tuple(k for k, p in inspect.signature(cls.__init__).parameters.items()
-                 if k != "self" and p.kind in kinds)
-
-
-def make_agent(name: str, /, *, ignore_unknown: bool = False, **hparams: Any) -> Agent:
-    """Build a registered agent from hyper-parameters.
-
-    Args:
-        name: registry name, e.g. ``"lola"`` (see `agent_names`).
-        ignore_unknown: drop hyper-parameters the agent does not take (the CLI passes one
-            set of options to both agents); otherwise they are an error.
-        **hparams: constructor arguments.
-
-    Raises:
-        ValueError: unknown agent name or (unless ``ignore_unknown``) unknown hyper-parameter.
-    """
-    cls = AGENTS.load(name)
-    accepted = accepted_hparams(cls)
-    unknown = sorted(set(hparams) - set(accepted))
-    if unknown and not ignore_unknown:
-        raise ValueError(
-            f"agent {name!r} takes no hyper-parameter {', '.join(map(repr, unknown))}; "
-            f"it takes: {', '.join(sorted(accepted)) or 'none'}"
-        )
-    return cls(**{k: v for k, v in hparams.items() if k in accepted})
-

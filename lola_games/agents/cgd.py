@@ -13,6 +13,7 @@ per parameter, and the system is solved with a batched LU solve (``torch.linalg.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -20,9 +21,25 @@ from torch import Tensor
 
 from lola_games.agents.base import Context
 from lola_games.agents.joint import flat, joint_leaves, simultaneous_gradient, unflat
-from lola_games.agents.naive import GradientAgent, check_rate
+from lola_games.agents.naive import GradientAgent, GradientSettings, rate_or_lr
 
-__all__ = ["CGD", "off_diagonal_hessian"]
+__all__ = ["CGDSettings", "CGD", "off_diagonal_hessian"]
+
+
+@dataclass(frozen=True)
+class CGDSettings(GradientSettings):
+    """Settings of `CGD` (and ``lr``, ``optimizer`` of `GradientSettings`).
+
+    Attributes:
+        eta: the rate in ``I + eta H_o`` (the CGD paper's single step size); ``None`` (the
+            default) stores ``lr``'s value.
+    """
+
+    eta: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        rate_or_lr(self, "eta")
 
 
 def off_diagonal_hessian(xi: list[Tensor], theta: list[Tensor]) -> Tensor:
@@ -42,17 +59,12 @@ def off_diagonal_hessian(xi: list[Tensor], theta: list[Tensor]) -> Tensor:
 class CGD(GradientAgent):
     """CGD: step along ``-[(I + eta H_o)^{-1} xi]_i`` (module docstring).
 
-    Args:
-        lr: own learning rate.
-        eta: the rate in ``I + eta H_o``; default ``lr`` (the CGD paper's single step size).
-        optimizer: ``"sgd"`` or ``"adam"``.
+    Settings: `CGDSettings`.
     """
 
     name = "cgd"
-
-    def __init__(self, lr: float = 1.0, eta: float | None = None, optimizer: str = "sgd") -> None:
-        super().__init__(lr, optimizer)
-        self.eta = self.lr if eta is None else check_rate("eta", eta)
+    Settings = CGDSettings
+    settings: CGDSettings
 
     def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
         theta = joint_leaves(own, other, ctx)

@@ -39,21 +39,35 @@ trains all players' update functions itself and plays its own.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 
 from lola_games.agents.base import Context, joint_values
-from lola_games.agents.joint import others_of
-from lola_games.agents.naive import GradientAgent, check_rate, opponent_logits
+from lola_games.agents.cola_networks import (
+    NETS,
+    init_update_networks,
+    load_update_functions,
+    save_update_functions,
+    update_functions,
+)
+from lola_games.agents.joint import add_all, others_of
+from lola_games.agents.naive import (
+    GradientAgent,
+    GradientSettings,
+    check_rate,
+    opponent_logits,
+    rate_or_lr,
+)
+from lola_games.core.tensors import Params
 from lola_games.games.differentiable import matrix_game_of, param_shapes
 
 __all__ = [
+    "COLASettings",
     "COLA",
     "COLAShort",
     "NETS",
@@ -68,13 +82,6 @@ __all__ = [
 
 ValuesFn = Callable[[Sequence[Tensor]], list[Tensor]]
 
-NETS = {
-    # family: (hidden width, activation after each hidden Linear: None = none)
-    "polynomial": (8, ("relu", None)),
-    "probability": (16, ("tanh", "tanh", "tanh")),
-}
-"""The official notebook's two update-function networks: hidden layers and activations."""
-
 _DEFAULTS = {
     "polynomial": {"steps": 120_000, "batch_size": 8, "train_lr": 0.1, "lr_decay": 0.8,
                    "region": 1.0},
@@ -83,9 +90,6 @@ _DEFAULTS = {
 }
 DECAY_EVERY = 750
 """Steps between learning-rate decays (the notebook's ``StepLR(750, gamma)``)."""
-
-_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
-
 
 def _times(eta: float | Tensor, x: Tensor) -> Tensor:
     """``eta * x`` for a number, or per sample for a tensor ``eta`` ``[N]``."""
@@ -112,47 +116,8 @@ def consistency_loss(values: ValuesFn, theta: Sequence[Tensor], h: Sequence[Tens
     """The consistency loss per sample ``[N]``: ``sum_j |h_j - target_j|^2`` (the COLA paper's
     ``C_1 + C_2``), differentiable in ``h`` and ``theta``."""
     targets = consistency_targets(values, theta, h, eta)
-    return sum(((a - b) ** 2).reshape(a.shape[0], -1).sum(-1)
-               for a, b in zip(h, targets, strict=True))
-
-
-# -- the update-function networks, one per player and seed ------------------------------------
-
-
-def init_update_networks(shapes: Sequence[Sequence[int]], n_seeds: int, family: str,
-                         width: int, generator: torch.Generator | None, device: Any,
-                         dtype: torch.dtype) -> dict[str, Tensor]:
-    """Per-seed MLPs ``{"<player>.w<l>": [S, in, out], "<player>.b<l>": [S, 1, out]}``, one per
-    player, weights ``~ N(0, 0.1^2)`` and biases 0 (the notebook's init)."""
-    _, acts = NETS[family]
-    sizes = [math.prod(s) for s in shapes]
-    d_in = sum(sizes)
-    nets = {}
-    for k, d_out in enumerate(sizes):
-        dims = [d_in] + [width] * len(acts) + [d_out]
-        for layer, (a, b) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
-            nets[f"{k}.w{layer}"] = 0.1 * torch.randn(n_seeds, a, b, generator=generator,
-                                                      device=device, dtype=dtype)
-            nets[f"{k}.b{layer}"] = torch.zeros(n_seeds, 1, b, device=device, dtype=dtype)
-    return nets
-
-
-def update_functions(nets: dict[str, Tensor], family: str, theta: Sequence[Tensor],
-                     n_seeds: int) -> list[Tensor]:
-    """Every player's ``h_j(theta)``: ``theta`` are ``[S * B, ...]`` (``B`` points per seed,
-    seed-major); returns ``[S * B, ...]`` blocks shaped like ``theta``."""
-    _, acts = NETS[family]
-    x = torch.cat([t.reshape(t.shape[0], -1) for t in theta], dim=1)
-    x = x.reshape(n_seeds, -1, x.shape[1])  # [S, B, D]
-    out = []
-    for k, t in enumerate(theta):
-        y = x
-        for layer, act in enumerate((*acts, None)):
-            y = torch.baddbmm(nets[f"{k}.b{layer}"], y, nets[f"{k}.w{layer}"])
-            if act is not None:
-                y = _ACTIVATIONS[act](y)
-        out.append(y.reshape(t.shape))
-    return out
+    return add_all([((a - b) ** 2).reshape(a.shape[0], -1).sum(-1)
+                    for a, b in zip(h, targets, strict=True)])
 
 
 def train_update_functions(
@@ -186,7 +151,8 @@ def train_update_functions(
     opt = _adam(list(leaves.values()), train_lr)
     if isinstance(eta, Tensor):
         eta = eta.to(any_net).repeat_interleave(batch_size)
-    curve, running = [], torch.zeros(n_seeds, dtype=any_net.dtype, device=any_net.device)
+    curve: list[Tensor] = []
+    running = torch.zeros(n_seeds, dtype=any_net.dtype, device=any_net.device)
     for step in range(steps):
         for group in opt.param_groups:
             group["lr"] = train_lr * lr_decay ** (step // DECAY_EVERY)
@@ -202,9 +168,9 @@ def train_update_functions(
         if (step + 1) % log_every == 0:
             curve.append(running / log_every)
             running = torch.zeros_like(running)
-    curve = torch.stack(curve) if curve else torch.zeros(0, n_seeds, dtype=any_net.dtype,
-                                                         device=any_net.device)
-    return {k: v.detach() for k, v in leaves.items()}, curve
+    stacked = torch.stack(curve) if curve else torch.zeros(0, n_seeds, dtype=any_net.dtype,
+                                                           device=any_net.device)
+    return {k: v.detach() for k, v in leaves.items()}, stacked
 
 
 def _adam(params: list[Tensor], lr: float) -> torch.optim.Adam:
@@ -215,50 +181,22 @@ def _adam(params: list[Tensor], lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
-def save_update_functions(path: str | os.PathLike, nets: dict[str, Tensor], net: str,
-                          shapes: Sequence[Sequence[int]]) -> Path:
-    """Write trained update functions (``{"<player>.w<l>": [R, in, out], ...}``) to ``path``
-    for `COLA`'s ``networks`` argument."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"nets": {k: v.detach().cpu() for k, v in nets.items()}, "net": net,
-                "shapes": [list(s) for s in shapes]}, path)
-    return path
+def _optional_rate(settings: COLASettings, name: str) -> None:
+    value = getattr(settings, name)
+    if value is not None:
+        object.__setattr__(settings, name, check_rate(name, value, allow_zero=False))
 
 
-def load_update_functions(path: str | os.PathLike, net: str, shapes: Sequence[Sequence[int]],
-                          n_seeds: int, device: Any, dtype: torch.dtype) -> dict[str, Tensor]:
-    """Read update functions written by `save_update_functions` (``weights_only``: no
-    code runs) for ``n_seeds`` seeds: ``R = n_seeds`` networks, or one for every seed.
+@dataclass(frozen=True)
+class COLASettings(GradientSettings):
+    """Settings of `COLA` and `COLAShort` (and ``lr``, the step ``lr * h_i``, and
+    ``optimizer``, ``"sgd"`` (the paper's) or ``"adam"``, of `GradientSettings`). ``None``
+    takes the official notebook's value for the game's family (``"polynomial"`` or
+    ``"probability"``, see `COLA.training_settings`).
 
-    Raises:
-        ValueError: a file of another network kind, other parameter shapes, or ``R`` that is
-            neither 1 nor ``n_seeds``.
-    """
-    data = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(data, dict) or not isinstance(data.get("nets"), dict):
-        raise ValueError(f"{path} holds no COLA update functions")
-    want = [list(s) for s in shapes]
-    if data.get("net") != net or data.get("shapes") != want:
-        raise ValueError(f"{path} holds {data.get('net')} networks for parameter shapes "
-                         f"{data.get('shapes')}; this game needs {net} networks for {want}")
-    nets = {}
-    for key, value in data["nets"].items():
-        if value.shape[0] not in (1, n_seeds):
-            raise ValueError(f"{path} holds {value.shape[0]} networks per player; a run of "
-                             f"{n_seeds} seeds needs 1 or {n_seeds}")
-        nets[key] = value.to(device=device, dtype=dtype).expand(n_seeds, *value.shape[1:])
-    return nets
-
-
-class COLA(GradientAgent):
-    """COLA (COLA-long): play ``h_i(theta)`` of consistent update functions trained before the
-    first step (module docstring). ``None`` takes the official notebook's value for the game's
-    family (``"polynomial"`` or ``"probability"``).
-
-    Args:
-        lr: own learning rate (the step is ``lr * h_i``).
-        eta: look-ahead rate of the consistency equations; default ``lr``.
+    Attributes:
+        eta: look-ahead rate of the consistency equations; ``None`` (the default) stores
+            ``lr``'s value.
         steps: training steps of the update functions.
         batch_size: points per training step and seed.
         width: hidden units.
@@ -269,61 +207,74 @@ class COLA(GradientAgent):
         clamp: clamp the networks' inputs to the region while playing (the notebook does in
             the IPD); default: in iterated games.
         networks: a file of trained update functions (`save_update_functions`) to play
-            instead of training them (one network for every seed, or one per seed).
-        optimizer: ``"sgd"`` (the paper's) or ``"adam"`` for the outer step.
+            instead of training them (one network for every seed, or one per seed); a path
+            is stored as a string.
     """
 
-    name = "cola"
-    default_fraction = 1.0
+    eta: float | None = None
+    steps: int | None = None
+    batch_size: int | None = None
+    width: int | None = None
+    train_lr: float | None = None
+    lr_decay: float | None = None
+    region: float | None = None
+    net: str | None = None
+    clamp: bool | None = None
+    networks: str | None = None
 
-    def __init__(self, lr: float = 1.0, eta: float | None = None, steps: int | None = None,
-                 batch_size: int | None = None, width: int | None = None,
-                 train_lr: float | None = None, lr_decay: float | None = None,
-                 region: float | None = None, net: str | None = None,
-                 clamp: bool | None = None, networks: str | None = None,
-                 optimizer: str = "sgd") -> None:
-        super().__init__(lr, optimizer)
-        self.eta = self.lr if eta is None else check_rate("eta", eta)
-        for name, value in (("steps", steps), ("batch_size", batch_size), ("width", width)):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        rate_or_lr(self, "eta")
+        for name in ("steps", "batch_size", "width"):
+            value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 1):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        self.steps, self.batch_size, self.width = steps, batch_size, width
-        self.train_lr = None if train_lr is None else check_rate("train_lr", train_lr,
-                                                                  allow_zero=False)
-        self.lr_decay = None if lr_decay is None else check_rate("lr_decay", lr_decay,
-                                                                  allow_zero=False)
-        self.region = None if region is None else check_rate("region", region, allow_zero=False)
-        if net is not None and net not in NETS:
-            raise ValueError(f"net must be one of {', '.join(NETS)}, got {net!r}")
-        self.net = net
-        if clamp is not None and not isinstance(clamp, bool):
-            raise ValueError(f"clamp must be True, False or None, got {clamp!r}")
-        self.clamp = clamp
+        for name in ("train_lr", "lr_decay", "region"):
+            _optional_rate(self, name)
+        if self.net is not None and self.net not in NETS:
+            raise ValueError(f"net must be one of {', '.join(NETS)}, got {self.net!r}")
+        if self.clamp is not None and not isinstance(self.clamp, bool):
+            raise ValueError(f"clamp must be True, False or None, got {self.clamp!r}")
+        networks = self.networks
         if networks is not None and not isinstance(networks, (str, os.PathLike)):
             raise ValueError(f"networks must be a file path or None, got {networks!r}")
-        self.networks = None if networks is None else str(networks)
+        object.__setattr__(self, "networks", None if networks is None else str(networks))
 
-    def settings(self, game: Any) -> dict[str, Any]:
+
+class COLA(GradientAgent):
+    """COLA (COLA-long): play ``h_i(theta)`` of consistent update functions trained before the
+    first step (module docstring).
+
+    Settings: `COLASettings`.
+    """
+
+    name = "cola"
+    Settings = COLASettings
+    settings: COLASettings
+    default_fraction = 1.0
+
+    def training_settings(self, game: Any) -> dict[str, Any]:
         """The training settings for ``game``: the given ones, else its family's defaults."""
         family = getattr(game, "family", "probability")
         defaults = _DEFAULTS[family]
-        steps = self.steps
+        given = self.settings
+        steps = given.steps
         if steps is None:
             steps = max(1, round(defaults["steps"] * self.default_fraction))
-        net = self.net or family
+        net = given.net or family
         return {
             "net": net,
-            "width": self.width or NETS[net][0],
+            "width": given.width or NETS[net][0],
             "steps": steps,
-            "batch_size": self.batch_size or defaults["batch_size"],
-            "train_lr": self.train_lr if self.train_lr is not None else defaults["train_lr"],
-            "lr_decay": self.lr_decay if self.lr_decay is not None else defaults["lr_decay"],
-            "region": self.region if self.region is not None else defaults["region"],
-            "clamp": self.clamp if self.clamp is not None else matrix_game_of(game) is not None,
+            "batch_size": given.batch_size or defaults["batch_size"],
+            "train_lr": _given_or(given.train_lr, defaults["train_lr"]),
+            "lr_decay": _given_or(given.lr_decay, defaults["lr_decay"]),
+            "region": _given_or(given.region, defaults["region"]),
+            "clamp": _given_or(given.clamp, matrix_game_of(game) is not None),
         }
 
-    def init_state(self, params: Tensor) -> Any:
+    def init_state(self, params: Params) -> Any:
         """The outer optimizer's state and the (not yet trained) update functions."""
         return {"opt": self._opt().init(params), "nets": None, "curve": None}
 
@@ -331,7 +282,7 @@ class COLA(GradientAgent):
               ) -> tuple[dict[str, Tensor], Tensor]:
         """All players' update functions for ``n_seeds`` seeds: initialised and trained, or
         read from ``networks``."""
-        cfg = self.settings(ctx.game)
+        cfg = self.training_settings(ctx.game)
         shapes = param_shapes(ctx.game)
         if self.networks is not None:
             nets = load_update_functions(self.networks, cfg["net"], shapes, n_seeds, device,
@@ -345,11 +296,12 @@ class COLA(GradientAgent):
 
     def directions(self, state: Any, theta: Sequence[Tensor], game: Any) -> list[Tensor]:
         """Every player's ``h_j(theta)`` ``[S, ...]`` from the trained networks in ``state``."""
-        cfg = self.settings(game)
+        cfg = self.training_settings(game)
         x = [t.clamp(-cfg["region"], cfg["region"]) if cfg["clamp"] else t for t in theta]
         return update_functions(state["nets"], cfg["net"], x, theta[0].shape[0])
 
-    def update(self, own: Tensor, other: Any, state: Any, ctx: Context) -> tuple[Tensor, Any]:
+    def update(self, own: Params, other: Any, state: Any, ctx: Context) -> tuple[Params, Any]:
+        own = cast(Tensor, own)  # memory-one logits or a differentiable game's params
         if state["nets"] is None:  # the first update trains the update functions
             with torch.enable_grad():
                 nets, curve = self.train(ctx, own.shape[0], own.device, own.dtype)
@@ -360,6 +312,10 @@ class COLA(GradientAgent):
             h = self.directions(state, theta, ctx.game)[ctx.player]
         new, opt_state = self._opt().step(own.detach(), -h, state["opt"])
         return new, {**state, "opt": opt_state}
+
+
+def _given_or(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 class COLAShort(COLA):

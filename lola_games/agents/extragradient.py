@@ -11,31 +11,42 @@ params along the simultaneous gradient at the extrapolated point::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from torch import Tensor
 
 from lola_games.agents.base import Context
 from lola_games.agents.joint import joint_leaves, simultaneous_gradient
-from lola_games.agents.naive import GradientAgent, check_rate
+from lola_games.agents.naive import GradientAgent, GradientSettings, rate_or_lr
 
-__all__ = ["EG"]
+__all__ = ["EGSettings", "EG"]
+
+
+@dataclass(frozen=True)
+class EGSettings(GradientSettings):
+    """Settings of `EG` (and ``lr``, ``optimizer`` of `GradientSettings`).
+
+    Attributes:
+        eta: extrapolation step; ``None`` (the default) stores ``lr``'s value.
+    """
+
+    eta: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        rate_or_lr(self, "eta")
 
 
 class EG(GradientAgent):
     """Extragradient: step along ``-xi_i(theta - eta xi(theta))`` (module docstring).
 
-    Args:
-        lr: own learning rate.
-        eta: extrapolation step; default ``lr``.
-        optimizer: ``"sgd"`` or ``"adam"``.
+    Settings: `EGSettings`.
     """
 
     name = "eg"
-
-    def __init__(self, lr: float = 1.0, eta: float | None = None, optimizer: str = "sgd") -> None:
-        super().__init__(lr, optimizer)
-        self.eta = self.lr if eta is None else check_rate("eta", eta)
+    Settings = EGSettings
+    settings: EGSettings
 
     def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
         theta = joint_leaves(own, other, ctx)

@@ -9,17 +9,21 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Agent, Context
+from lola_games.agents.base import Agent, AgentSettings, Context
 from lola_games.core.checks import check_positive_int
+from lola_games.core.tensors import Params
 from lola_games.values.exact import N_STATES
 
 __all__ = [
+    "FixedSettings",
+    "RandomSettings",
     "FixedAgent",
     "TitForTat",
     "AlwaysCooperate",
@@ -66,17 +70,69 @@ def five_logits(logits: Any) -> tuple[float, ...]:
     return tuple(float(x) for x in values)
 
 
+@dataclass(frozen=True)
+class FixedSettings(AgentSettings):
+    """Settings of `FixedAgent`.
+
+    Attributes:
+        logits: the policy, 5 finite real numbers (start, CC, CD, DC, DD), stored as a tuple
+            of floats (`five_logits`); ``config.json`` gets them as a list.
+    """
+
+    logits: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "logits", five_logits(self.logits))
+
+
+@dataclass(frozen=True)
+class RandomSettings(AgentSettings):
+    """Settings of `RandomAgent`.
+
+    Attributes:
+        p: probability of action 0 in every state, in ``[0, 1]``.
+    """
+
+    p: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not _is_real(self.p) or not (0.0 <= self.p <= 1.0):
+            raise ValueError(f"p must be a probability in [0, 1], got {self.p!r}")
+        object.__setattr__(self, "p", float(self.p))
+
+
 class FixedAgent(Agent):
     """A fixed memory-one policy ``[5]`` (start, CC, CD, DC, DD) for every seed.
+
+    Made as ``FixedAgent(logits)``, ``FixedAgent(logits=...)`` or
+    ``FixedAgent(FixedSettings(...))``. Settings: `FixedSettings`.
 
     Raises:
         TypeError, ValueError: ``logits`` not 5 finite real numbers (see `five_logits`).
     """
 
     name = "fixed"
+    Settings: ClassVar[type[AgentSettings] | None] = FixedSettings
+    positional: ClassVar[str | None] = "logits"
+    """The hyper-parameter that may be given as the one positional argument."""
+    logits_: tuple[float, ...]
+    """The fixed logits (start, CC, CD, DC, DD)."""
 
-    def __init__(self, logits: tuple[float, ...] | list[float]) -> None:
-        self.logits_ = five_logits(logits)
+    def __init__(self, value: Any = None, /, **hparams: Any) -> None:
+        if value is None or isinstance(value, AgentSettings) or self.positional is None:
+            super().__init__(value, **hparams)
+        else:
+            super().__init__(**{self.positional: value}, **hparams)
+
+    def setup(self) -> None:
+        """Keep the fixed logits as ``logits_``."""
+        self.logits_ = self.fixed_logits()
+
+    def fixed_logits(self) -> tuple[float, ...]:
+        """The policy's logits ``[5]`` (here: the settings')."""
+        return cast(FixedSettings, self.settings).logits
 
     def init_params(
         self,
@@ -92,63 +148,57 @@ class FixedAgent(Agent):
         check_positive_int("n_seeds", n_seeds)
         return torch.tensor(self.logits_, device=device, dtype=dtype).expand(n_seeds, 5).clone()
 
-    def update(self, own: Tensor, other: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
+    def update(self, own: Params, other: Any, state: Any, ctx: Context) -> tuple[Params, Any]:
         return own, state
-
-    def hparams(self) -> dict[str, Any]:
-        return {"logits": list(self.logits_)}
 
 
 class TitForTat(FixedAgent):
-    """Cooperate first, then play the opponent's previous action."""
+    """Cooperate first, then play the opponent's previous action (no hyper-parameters)."""
 
     name = "tft"
+    Settings = AgentSettings
+    positional = None
 
-    def __init__(self) -> None:
-        super().__init__((SURE, SURE, -SURE, SURE, -SURE))
-
-    def hparams(self) -> dict[str, Any]:
-        return {}
+    def fixed_logits(self) -> tuple[float, ...]:
+        return (SURE, SURE, -SURE, SURE, -SURE)
 
 
 class AlwaysCooperate(FixedAgent):
-    """Always play action 0 (C)."""
+    """Always play action 0 (C) (no hyper-parameters)."""
 
     name = "allc"
+    Settings = AgentSettings
+    positional = None
 
-    def __init__(self) -> None:
-        super().__init__((SURE,) * 5)
-
-    def hparams(self) -> dict[str, Any]:
-        return {}
+    def fixed_logits(self) -> tuple[float, ...]:
+        return (SURE,) * 5
 
 
 class AlwaysDefect(FixedAgent):
-    """Always play action 1 (D)."""
+    """Always play action 1 (D) (no hyper-parameters)."""
 
     name = "alld"
+    Settings = AgentSettings
+    positional = None
 
-    def __init__(self) -> None:
-        super().__init__((-SURE,) * 5)
-
-    def hparams(self) -> dict[str, Any]:
-        return {}
+    def fixed_logits(self) -> tuple[float, ...]:
+        return (-SURE,) * 5
 
 
 class RandomAgent(FixedAgent):
-    """Play action 0 with probability ``p`` in every state (logit clipped to ``+-10``)."""
+    """Play action 0 with probability ``p`` in every state (logit clipped to ``+-10``).
+
+    Made as ``RandomAgent(p)`` or ``RandomAgent(p=...)``. Settings: `RandomSettings`.
+    """
 
     name = "random"
+    Settings = RandomSettings
+    positional = "p"
 
-    def __init__(self, p: float = 0.5) -> None:
-        if not _is_real(p) or not (0.0 <= p <= 1.0):
-            raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
-        p = self.p = float(p)
+    def fixed_logits(self) -> tuple[float, ...]:
+        p = cast(RandomSettings, self.settings).p
         if p in (0.0, 1.0):
             logit = SURE if p == 1.0 else -SURE
         else:
             logit = max(-SURE, min(SURE, math.log(p / (1 - p))))
-        super().__init__((logit,) * 5)
-
-    def hparams(self) -> dict[str, Any]:
-        return {"p": self.p}
+        return (logit,) * 5

@@ -27,6 +27,7 @@ Both are written for any number of players; ``theta_-j + eta h_-j`` shifts every
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -34,9 +35,9 @@ from torch import Tensor
 
 from lola_games.agents.base import Context, joint_values
 from lola_games.agents.joint import add_all, joint_leaves
-from lola_games.agents.naive import GradientAgent, check_rate
+from lola_games.agents.naive import GradientAgent, GradientSettings, rate_or_lr
 
-__all__ = ["HOLA", "hola_directions"]
+__all__ = ["HOLASettings", "HOLA", "hola_directions"]
 
 ValuesFn = Callable[[Sequence[Tensor]], list[Tensor]]
 
@@ -89,31 +90,41 @@ def hola_directions(
     return {j: h[j] for j in players}
 
 
-class HOLA(GradientAgent):
-    """HOLA-n: the order-``n`` higher-order LOLA direction (module docstring).
+@dataclass(frozen=True)
+class HOLASettings(GradientSettings):
+    """Settings of `HOLA` (and ``lr``, ``optimizer`` of `GradientSettings`).
 
-    Args:
-        lr: own learning rate.
-        eta: look-ahead rate (the others' assumed learning rate); default ``lr`` (the COLA
-            paper uses one rate for both).
+    Attributes:
+        eta: look-ahead rate (the others' assumed learning rate); ``None`` (the default)
+            stores ``lr``'s value (the COLA paper uses one rate for both).
         order: ``n >= 1``; ``order=1`` is exact LOLA (``taylor=False``) or the LOLA paper's
             rule (``taylor=True``).
         taylor: the LOLA paper's Taylor-expanded recursion instead of the exact lookahead.
-        optimizer: ``"sgd"`` or ``"adam"``.
+    """
+
+    eta: float | None = None
+    order: int = 2
+    taylor: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        rate_or_lr(self, "eta")
+        order = self.order
+        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+            raise ValueError(f"order must be an int >= 1, got {order!r}")
+        if not isinstance(self.taylor, bool):
+            raise ValueError(f"taylor must be True or False, got {self.taylor!r}")
+
+
+class HOLA(GradientAgent):
+    """HOLA-n: the order-``n`` higher-order LOLA direction (module docstring).
+
+    Settings: `HOLASettings`.
     """
 
     name = "hola"
-
-    def __init__(self, lr: float = 1.0, eta: float | None = None, order: int = 2,
-                 taylor: bool = False, optimizer: str = "sgd") -> None:
-        super().__init__(lr, optimizer)
-        self.eta = self.lr if eta is None else check_rate("eta", eta)
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            raise ValueError(f"order must be an int >= 1, got {order!r}")
-        self.order = order
-        if not isinstance(taylor, bool):
-            raise ValueError(f"taylor must be True or False, got {taylor!r}")
-        self.taylor = taylor
+    Settings = HOLASettings
+    settings: HOLASettings
 
     def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
         theta, i = joint_leaves(own, other, ctx), ctx.player

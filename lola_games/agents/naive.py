@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
@@ -25,10 +25,12 @@ from torch import Tensor
 
 from lola_games.agents.base import Agent, AgentSettings, Context, joint_values
 from lola_games.agents.joint import joint_leaves
-from lola_games.functional import SGD, Adam
+from lola_games.core.tensors import Params
+from lola_games.functional.optim import SGD, Adam, Optimizer
 from lola_games.games.differentiable import is_differentiable, matrix_game_of
 
-__all__ = ["GradientSettings", "GradientAgent", "NaiveLearner", "check_rate", "opponent_logits"]
+__all__ = ["GradientSettings", "GradientAgent", "NaiveLearner", "check_rate", "rate_or_lr",
+           "opponent_logits"]
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -43,6 +45,14 @@ def check_rate(name: str, value: Any, allow_zero: bool = True) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value}")
     return value
+
+
+def rate_or_lr(settings: GradientSettings, name: str) -> None:
+    """Store the rate field ``name`` of frozen ``settings`` checked (`check_rate`), or ``lr``'s
+    value where it is ``None`` (the default of the learners' lookahead rates); call it from
+    ``__post_init__`` after `GradientSettings` has checked ``lr``."""
+    value = getattr(settings, name)
+    object.__setattr__(settings, name, settings.lr if value is None else check_rate(name, value))
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,7 @@ class GradientAgent(Agent):
     settings: GradientSettings
     reads_opponent_logits = True
 
-    def _opt(self):
+    def _opt(self) -> Optimizer:
         return SGD(self.lr) if self.optimizer == "sgd" else Adam(self.lr)
 
     def init_params(
@@ -85,7 +95,7 @@ class GradientAgent(Agent):
         *,
         game: Any = None,
         player: int = 0,
-    ) -> Tensor:
+    ) -> Params:
         """Memory-one logits ``~ N(0, 1)`` in a matrix game, else the game's initial params
         for ``player`` (its ``init_params``, e.g. the papers' initialisations)."""
         if game is None or matrix_game_of(game) is game:
@@ -102,15 +112,16 @@ class GradientAgent(Agent):
                 f"plays two-action matrix games and differentiable games, and "
                 f"{getattr(game, 'name', game)!r} is neither")
 
-    def init_state(self, params: Tensor) -> Any:
+    def init_state(self, params: Params) -> Any:
         """The outer optimizer's state (Adam moments; nothing for a plain step)."""
-        return self._opt().init(params)
+        return self._opt().init(cast(Tensor, params))
 
     def direction(self, own: Tensor, other: Tensor, ctx: Context) -> Tensor:
         """Ascent direction ``[S, 5]`` of this learner's objective."""
         raise NotImplementedError
 
-    def update(self, own: Tensor, other: Any, state: Any, ctx: Context) -> tuple[Tensor, Any]:
+    def update(self, own: Params, other: Any, state: Any, ctx: Context) -> tuple[Params, Any]:
+        own = cast(Tensor, own)  # exact learners' params are tensors (`init_params`)
         with torch.enable_grad():
             d = self.direction(own, opponent_logits(other, ctx), ctx)
         return self._opt().step(own.detach(), -d.detach(), state)

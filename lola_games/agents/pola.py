@@ -26,19 +26,22 @@ V1(theta1, theta2 + lr_in grad_2 V2)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Agent, Context, player_values
+from lola_games.agents.base import Agent, AgentSettings, Context, player_values
 from lola_games.agents.naive import OPTIMIZERS, check_rate
 from lola_games.core.checks import check_positive_int
-from lola_games.functional import SGD, Adam
-from lola_games.functional.parameterisations import make_parameterisation
+from lola_games.core.tensors import Params
+from lola_games.functional.optim import SGD, Adam, Optimizer
+from lola_games.functional.parameterisations import Parameterisation, make_parameterisation
 from lola_games.functional.proximal import DIVERGENCES, proximal_loss, solve
 
-__all__ = ["POLA"]
+__all__ = ["POLASettings", "POLA"]
 
 
 def _steps(name: str, value: Any) -> int:
@@ -47,10 +50,11 @@ def _steps(name: str, value: Any) -> int:
     return value
 
 
-class POLA(Agent):
-    """POLA on exact values; also the authors' exact LOLA (both betas 0, one step each).
+@dataclass(frozen=True)
+class POLASettings(AgentSettings):
+    """Settings of `POLA`.
 
-    Args:
+    Attributes:
         lr_out: outer step size (on the unnormalised value, as in the POLA code).
         lr_in: the opponent's inner step size.
         beta_out: weight of the outer divergence.
@@ -71,46 +75,60 @@ class POLA(Agent):
             (both players' previous actions, as in the POLA code).
     """
 
+    lr_out: float = 0.3
+    lr_in: float = 5.0
+    beta_out: float = 0.1
+    beta_in: float = 0.0
+    outer_steps: int = 5000
+    inner_steps: int = 1
+    tol: float | None = 1e-8
+    divergence: str = "kl"
+    policy: str = "tabular"
+    hidden_size: int = 16
+    mlp_init: str = "match"
+    init_std: float = 0.1
+    optimizer: str = "sgd"
+    inputs: str = "states"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("lr_out", "lr_in", "beta_out", "beta_in"):
+            value = check_rate(name, getattr(self, name), allow_zero=name != "lr_out")
+            object.__setattr__(self, name, value)
+        _steps("outer_steps", self.outer_steps)
+        _steps("inner_steps", self.inner_steps)
+        if self.tol is not None:
+            object.__setattr__(self, "tol", check_rate("tol", self.tol, allow_zero=False))
+        if self.divergence not in DIVERGENCES:
+            raise ValueError(f"divergence must be one of {', '.join(DIVERGENCES)}, "
+                             f"got {self.divergence!r}")
+        self.parameterisation()  # checks policy, hidden_size, mlp_init and inputs
+        object.__setattr__(self, "init_std", check_rate("init_std", self.init_std))
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                             f"got {self.optimizer!r}")
+
+    def parameterisation(self) -> Parameterisation:
+        """The policy's parameterisation (`lola_games.functional.parameterisations`)."""
+        return make_parameterisation(self.policy, self.hidden_size, self.mlp_init, self.inputs)
+
+
+class POLA(Agent):
+    """POLA on exact values; also the authors' exact LOLA (both betas 0, one step each).
+
+    Settings: `POLASettings`.
+    """
+
     name = "pola"
     reads_opponent_logits = True
+    Settings = POLASettings
+    settings: POLASettings
+    param: Parameterisation
+    """The policy's parameterisation, made from the settings."""
 
-    def __init__(
-        self,
-        lr_out: float = 0.3,
-        lr_in: float = 5.0,
-        beta_out: float = 0.1,
-        beta_in: float = 0.0,
-        outer_steps: int = 5000,
-        inner_steps: int = 1,
-        tol: float | None = 1e-8,
-        divergence: str = "kl",
-        policy: str = "tabular",
-        hidden_size: int = 16,
-        mlp_init: str = "match",
-        init_std: float = 0.1,
-        optimizer: str = "sgd",
-        inputs: str = "states",
-    ) -> None:
-        self.lr_out = check_rate("lr_out", lr_out, allow_zero=False)
-        self.lr_in = check_rate("lr_in", lr_in)
-        self.beta_out = check_rate("beta_out", beta_out)
-        self.beta_in = check_rate("beta_in", beta_in)
-        self.outer_steps = _steps("outer_steps", outer_steps)
-        self.inner_steps = _steps("inner_steps", inner_steps)
-        if tol is not None:
-            tol = check_rate("tol", tol, allow_zero=False)
-        self.tol = tol
-        if divergence not in DIVERGENCES:
-            raise ValueError(f"divergence must be one of {', '.join(DIVERGENCES)}, "
-                             f"got {divergence!r}")
-        self.divergence = divergence
-        self.param = make_parameterisation(policy, hidden_size, mlp_init, inputs)
-        self.policy, self.hidden_size, self.mlp_init = policy, hidden_size, mlp_init
-        self.inputs = inputs
-        self.init_std = check_rate("init_std", init_std)
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-        self.optimizer = optimizer
+    def setup(self) -> None:
+        """Make the policy's parameterisation."""
+        self.param = self.settings.parameterisation()
 
     # -- params --------------------------------------------------------------------------
 
@@ -128,10 +146,10 @@ class POLA(Agent):
 
     # -- the update ----------------------------------------------------------------------
 
-    def _outer_optimizer(self):
+    def _outer_optimizer(self) -> Optimizer:
         return SGD(self.lr_out) if self.optimizer == "sgd" else Adam(self.lr_out)
 
-    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
+    def update(self, own: Params, other: Any, state: Any, ctx: Context) -> tuple[Params, Any]:
         self.param.check(own, "own params")
         to_own = self.param.logits
         theta2, to_other = _opponent(other, ctx)
@@ -152,13 +170,15 @@ class POLA(Agent):
         return new, state
 
 
-def _opponent(other: Any, ctx: Context) -> tuple[Any, Any]:
+def _opponent(other: Any, ctx: Context) -> tuple[Any, Callable[[Any], Tensor]]:
     """The opponent's params and their map to logits, for the inner problem.
 
     An exact opponent is differentiated in its own parameterisation (``ctx.other.logits``);
     a sampled one is seen through its memory-one policy, as tabular logits.
     """
     agent = ctx.other
+    if isinstance(agent, tuple):
+        raise ValueError("pola plays two-player games; ctx.other holds several agents")
     if agent is None:
         return other, lambda p: p
     if agent.mode == "exact":

@@ -28,6 +28,7 @@ its own block: ``theta_i <- theta_i - lr * xi_i`` (the direction returned is ``-
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -35,9 +36,50 @@ from torch import Tensor
 
 from lola_games.agents.base import Context, joint_values
 from lola_games.agents.joint import add_all, joint_leaves, seed_dot
-from lola_games.agents.naive import GradientAgent, check_rate
+from lola_games.agents.naive import GradientAgent, GradientSettings, check_rate, rate_or_lr
 
-__all__ = ["LookAhead", "SOS", "sos_terms"]
+__all__ = ["LookAheadSettings", "LookAhead", "SOSSettings", "SOS", "sos_terms"]
+
+
+@dataclass(frozen=True)
+class LookAheadSettings(GradientSettings):
+    """Settings of `LookAhead` (and ``lr``, ``optimizer`` of `GradientSettings`).
+
+    Attributes:
+        alpha: lookahead rate (the opponents' anticipated learning rate); ``None`` (the
+            default) stores ``lr``'s value.
+    """
+
+    alpha: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        rate_or_lr(self, "alpha")
+
+
+@dataclass(frozen=True)
+class SOSSettings(GradientSettings):
+    """Settings of `SOS` (and ``lr``, ``optimizer`` of `GradientSettings`).
+
+    Attributes:
+        alpha: lookahead rate; ``None`` (the default) stores ``lr``'s value (the paper uses
+            one rate for both).
+        a: in (0, 1), bounds how far the shaping term may turn ``xi_0`` (published 0.5).
+        b: gradient norm below which ``p`` shrinks as ``|xi|^2`` (published 0.1).
+    """
+
+    alpha: float | None = None
+    a: float = 0.5
+    b: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        rate_or_lr(self, "alpha")
+        a = check_rate("a", self.a, allow_zero=False)
+        if a >= 1:
+            raise ValueError(f"a must be in (0, 1), got {self.a}")
+        object.__setattr__(self, "a", a)
+        object.__setattr__(self, "b", check_rate("b", self.b, allow_zero=False))
 
 
 def _dot(x: Tensor, y: Tensor) -> Tensor:
@@ -74,17 +116,12 @@ def sos_terms(
 class LookAhead(GradientAgent):
     """LookAhead (Zhang & Lesser 2010, as written in the SOS paper): step along ``-xi_0``.
 
-    Args:
-        lr: own learning rate.
-        alpha: lookahead rate (the opponents' anticipated learning rate); default ``lr``.
-        optimizer: ``"sgd"`` or ``"adam"``.
+    Settings: `LookAheadSettings`.
     """
 
     name = "la"
-
-    def __init__(self, lr: float = 1.0, alpha: float | None = None, optimizer: str = "sgd") -> None:
-        super().__init__(lr, optimizer)
-        self.alpha = self.lr if alpha is None else check_rate("alpha", alpha)
+    Settings = LookAheadSettings
+    settings: LookAheadSettings
 
     def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
         _, xi_0, _ = sos_terms(joint_leaves(own, other, ctx), ctx, self.alpha, need_chi=False)
@@ -94,43 +131,26 @@ class LookAhead(GradientAgent):
 class SOS(GradientAgent):
     """Stable Opponent Shaping: step along ``-xi_p = -(xi_0 - p alpha chi)`` (module docstring).
 
-    Args:
-        lr: own learning rate.
-        alpha: lookahead rate; default ``lr`` (the paper uses one ``alpha`` for both).
-        a: in (0, 1), bounds how far the shaping term may turn ``xi_0`` (published 0.5).
-        b: gradient norm below which ``p`` shrinks as ``|xi|^2`` (published 0.1).
-        optimizer: ``"sgd"`` or ``"adam"``.
+    Settings: `SOSSettings`.
     """
 
     name = "sos"
-
-    def __init__(
-        self,
-        lr: float = 1.0,
-        alpha: float | None = None,
-        a: float = 0.5,
-        b: float = 0.1,
-        optimizer: str = "sgd",
-    ) -> None:
-        super().__init__(lr, optimizer)
-        self.alpha = self.lr if alpha is None else check_rate("alpha", alpha)
-        self.a = check_rate("a", a, allow_zero=False)
-        if self.a >= 1:
-            raise ValueError(f"a must be in (0, 1), got {a}")
-        self.b = check_rate("b", b, allow_zero=False)
+    Settings = SOSSettings
+    settings: SOSSettings
 
     def p(self, xi: list[Tensor], xi_0: list[Tensor], chi: list[Tensor]) -> Tensor:
         """The SOS coefficient ``p`` per seed ``[S]`` from the joint vectors."""
-        dot = sum(seed_dot(-self.alpha * c, x) for c, x in zip(chi, xi_0, strict=True))
-        xi0_sq = sum(seed_dot(x, x) for x in xi_0)
+        dot = add_all([seed_dot(-self.alpha * c, x) for c, x in zip(chi, xi_0, strict=True)])
+        xi0_sq = add_all([seed_dot(x, x) for x in xi_0])
         safe = torch.where(dot < 0, dot, -torch.ones_like(dot))
         p1 = torch.where(dot >= 0, torch.ones_like(dot), (-self.a * xi0_sq / safe).clamp(max=1.0))
-        xi_sq = sum(seed_dot(x, x) for x in xi)
+        xi_sq = add_all([seed_dot(x, x) for x in xi])
         p2 = torch.where(xi_sq.sqrt() < self.b, xi_sq, torch.ones_like(xi_sq))
         return torch.minimum(p1, p2)
 
     def direction(self, own: Tensor, other: Any, ctx: Context) -> Tensor:
         i = ctx.player
         xi, xi_0, chi = sos_terms(joint_leaves(own, other, ctx), ctx, self.alpha)
+        assert chi is not None  # need_chi
         p = self.p(xi, xi_0, chi).reshape(-1, *([1] * (own.ndim - 1)))
         return -(xi_0[i] - p * self.alpha * chi[i])

@@ -141,7 +141,7 @@ def train_cola_networks(out: Path | str, key: str, size: str = "full", seed: int
     if all(p.exists() for p in paths) and not overwrite:
         return paths
     cfg = COLA_SIZES[size]
-    settings = COLA(steps=cfg["steps"]).settings(game)
+    settings = COLA(steps=cfg["steps"]).training_settings(game)
     shapes, repeats = param_shapes(game), cfg["repeats"]
     dev = resolve_device(device)
     generator = torch.Generator(device=dev).manual_seed(seed + list(COLA_GAMES).index(key))
@@ -224,7 +224,7 @@ def measure_consistency(out: Path, size: str, device: str, seed: int, overwrite:
     cfg = COLA_SIZES[size]
     results: dict[str, Any] = {"size": size, "points": cfg["points"], "games": {}}
     for key, (game, rates, orders) in COLA_GAMES.items():
-        settings = COLA(steps=cfg["steps"]).settings(game)
+        settings = COLA(steps=cfg["steps"]).training_settings(game)
         shapes = param_shapes(game)
         per_rate: dict[str, Any] = {}
         paths = train_cola_networks(out, key, size, seed, device, overwrite)

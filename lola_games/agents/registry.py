@@ -1,0 +1,98 @@
+"""The agent registry: agent classes by name (`make_agent`), loaded on first use."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from lola_games.core.registry import Registry
+
+if TYPE_CHECKING:
+    from lola_games.agents.base import Agent
+
+__all__ = ["AGENTS", "register_agent", "agent_names", "accepted_hparams", "make_agent"]
+
+AGENTS: Registry[type[Agent]] = Registry("agent", group="lola_games.agents")
+"""Agent classes by registry name, loaded on first use; installed packages add theirs through
+the entry-point group ``lola_games.agents``."""
+
+for _name, _entry in (
+    ("naive", "lola_games.agents.naive:NaiveLearner"),
+    ("cgd", "lola_games.agents.cgd:CGD"),
+    ("cola", "lola_games.agents.cola:COLA"),
+    ("cola-short", "lola_games.agents.cola:COLAShort"),
+    ("eg", "lola_games.agents.extragradient:EG"),
+    ("tft", "lola_games.agents.fixed:TitForTat"),
+    ("allc", "lola_games.agents.fixed:AlwaysCooperate"),
+    ("alld", "lola_games.agents.fixed:AlwaysDefect"),
+    ("random", "lola_games.agents.fixed:RandomAgent"),
+    ("hola", "lola_games.agents.hola:HOLA"),
+    ("lola", "lola_games.agents.lola:LOLA"),
+    ("lookahead-lola", "lola_games.agents.lola:LookaheadLOLA"),
+    ("lola-dice", "lola_games.agents.pg:LOLADiCE"),
+    ("naive-pg", "lola_games.agents.pg:NaivePG"),
+    ("lola-pg", "lola_games.agents.lola_pg:LOLAPG"),
+    ("mfos", "lola_games.agents.mfos.agent:MFOS"),
+    ("nl-q", "lola_games.agents.online:NaiveQLearner"),
+    ("jal-q", "lola_games.agents.online:JointActionLearner"),
+    ("phc", "lola_games.agents.online:PolicyHillClimbing"),
+    ("wolf-phc", "lola_games.agents.online:WoLFPolicyHillClimbing"),
+    ("lola-om", "lola_games.agents.opponent_model:LOLAOM"),
+    ("pola", "lola_games.agents.pola:POLA"),
+    ("pola-dice", "lola_games.agents.pola_dice:POLADiCE"),
+    ("pola-om", "lola_games.agents.pola_dice:POLAOM"),
+    ("co", "lola_games.agents.sga:CO"),
+    ("sga", "lola_games.agents.sga:SGA"),
+    ("la", "lola_games.agents.sos:LookAhead"),
+    ("sos", "lola_games.agents.sos:SOS"),
+    ("axelrod", "lola_games.interop.axelrod:AxelrodStrategy"),
+):
+    AGENTS.register(_name, _entry)
+
+
+def register_agent(name: str) -> Callable[[type[Agent]], type[Agent]]:
+    """Class decorator: make an agent class available to `make_agent` as ``name``.
+
+    Raises:
+        ValueError: ``name`` is registered to another class.
+    """
+    return AGENTS.decorator(name)
+
+
+def agent_names() -> tuple[str, ...]:
+    """Registered agent names."""
+    return AGENTS.names()
+
+
+def accepted_hparams(cls: type[Agent]) -> tuple[str, ...]:
+    """The hyper-parameters an agent class takes: its settings' fields, or the arguments of
+    its own constructor (in order)."""
+    if cls.Settings is not None:
+        return cls.Settings.names()
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(k for k, p in inspect.signature(cls.__init__).parameters.items()
+                 if k != "self" and p.kind in kinds)
+
+
+def make_agent(name: str, /, *, ignore_unknown: bool = False, **hparams: Any) -> Agent:
+    """Build a registered agent from hyper-parameters.
+
+    Args:
+        name: registry name, e.g. ``"lola"`` (see `agent_names`).
+        ignore_unknown: drop hyper-parameters the agent does not take (the CLI passes one
+            set of options to both agents); otherwise they are an error.
+        **hparams: constructor arguments.
+
+    Raises:
+        ValueError: unknown agent name or (unless ``ignore_unknown``) unknown hyper-parameter.
+    """
+    cls = AGENTS.load(name)
+    accepted = accepted_hparams(cls)
+    unknown = sorted(set(hparams) - set(accepted))
+    if unknown and not ignore_unknown:
+        raise ValueError(
+            f"agent {name!r} takes no hyper-parameter {', '.join(map(repr, unknown))}; "
+            f"it takes: {', '.join(sorted(accepted)) or 'none'}"
+        )
+    return cls(**{k: v for k, v in hparams.items() if k in accepted})
