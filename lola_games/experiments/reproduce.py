@@ -77,8 +77,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lola_games.agents.base import AGENTS, make_agent
-from lola_games.agents.lola_pg import LOLA_PAPER_PG
-from lola_games.agents.pg import DICE_PAPER, POLA_COIN, UNOFFICIAL_PORT
+from lola_games.agents.published import DICE_PAPER, LOLA_PAPER_PG, POLA_COIN, UNOFFICIAL_PORT
 from lola_games.analysis import plots as plotting
 from lola_games.core.registry import load_entry
 from lola_games.experiments.base import (
