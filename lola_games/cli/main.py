@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 
-from lola_games.agents.base import AGENTS, agent_names, make_agent
+from lola_games.agents.base import AGENTS, accepted_hparams, agent_names, make_agent
 from lola_games.cli.errors import error_line, interrupted
 from lola_games.cli.grids import add_sweep, add_tournament
 from lola_games.cli.meta_train import add_meta_train
@@ -188,7 +187,7 @@ def _check_opponent_model(names: list[str], hparams: dict) -> None:
     if not hparams.get("opponent_model"):
         return
     takes = [n for n in names if n in ("pola-om", "lola-om") or (
-        n in AGENTS and "opponent_model" in inspect.signature(AGENTS[n].__init__).parameters)]
+        n in AGENTS and "opponent_model" in accepted_hparams(AGENTS.load(n)))]
     if not takes:
         raise ValueError(
             f"--opponent-model: none of the agents {', '.join(names)} fits an opponent model "
