@@ -33,7 +33,8 @@ Options (every setting of the two references below is one of them):
 
 `lola_games.agents.published.DICE_PAPER` holds the settings of the DiCE paper's own code
 (alshedivat/lola, ``scripts/run_lola_dice.py``; they are the defaults of `LOLADiCESettings`)
-and `lola_games.agents.published.UNOFFICIAL_PORT` those of an unofficial PyTorch port. Agent parameters are a dict ``{"policy", "value"}`` (and
+and `lola_games.agents.published.UNOFFICIAL_PORT` those of an unofficial PyTorch port. Agent
+parameters are a dict ``{"policy", "value"}`` (and
 ``"model"``, the opponent model, with ``opponent_model``) of stacked per-seed tensors
 ``[S, ...]`` (see `lola_games.rollouts.policies`); losses are means over episodes summed over
 seeds, so each seed gets exactly its own gradient. The agents are registered as
@@ -53,7 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from lola_games.agents.base import Context
 from lola_games.agents.model_fit import fit_policy_model

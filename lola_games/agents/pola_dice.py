@@ -60,7 +60,7 @@ from torch import Tensor, nn
 from lola_games.agents.base import Context
 from lola_games.agents.model_fit import round_nll
 from lola_games.agents.naive import check_rate
-from lola_games.agents.pg import LOLADiCE, Pair, ShapingSettings
+from lola_games.agents.pg import LOLADiCE, ShapingSettings
 from lola_games.agents.pola_metrics import FIXED_STRATEGIES, evaluate_pola
 from lola_games.agents.sampled import AgentParams, as_player, check_count
 from lola_games.functional.lookahead import SGD, Adam, detach

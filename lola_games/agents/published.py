@@ -66,7 +66,8 @@ LOLA_PAPER_COIN: dict[str, Any] = {
 """The LOLA paper's Coin Game setting (alshedivat/lola, ``scripts/run_lola.py`` defaults for
 ``CoinGame`` run by ``lola/train_cg.py``; gamma 0.96, 100,000 updates): 4000 episodes of 150
 rounds per update, plain steps of 0.005, two 3 x 3 convolutions of 20 channels and a
-recurrent layer of 32 units (``"conv-gru"``, see `CoinConvGRUPolicy`), a learned value baseline. As NL-PG through DiCE; the paper's LOLA-PG
+recurrent layer of 32 units (``"conv-gru"``, see `CoinConvGRUPolicy`), a learned value
+baseline. As NL-PG through DiCE; the paper's LOLA-PG
 used its own estimator, and its value head is trained with plain steps of 1 on TD targets
 (here Adam on returns-to-go)."""
 

@@ -18,7 +18,9 @@ import torch
 from torch import Tensor
 
 from lola_games.agents.base import Agent, AgentSettings, Context
-from lola_games.agents.mfos.meta import act, load_meta_training, to_memory_one
+from lola_games.agents.mfos.game import to_memory_one
+from lola_games.agents.mfos.ppo import act
+from lola_games.agents.mfos.saved import load_meta_training
 from lola_games.agents.naive import opponent_logits
 from lola_games.core.checks import check_positive_int
 
