@@ -67,7 +67,6 @@ parameters (paired comparisons).
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,7 +75,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lola_games.agents.base import AGENTS, make_agent
+from lola_games.agents.base import AGENTS, accepted_hparams, make_agent
 from lola_games.agents.published import DICE_PAPER, LOLA_PAPER_PG, POLA_COIN, UNOFFICIAL_PORT
 from lola_games.analysis import plots as plotting
 from lola_games.core.registry import load_entry
@@ -748,5 +747,5 @@ def _in_out(hparams: dict[str, Any], out: Path) -> dict[str, Any]:
 
 def _known(agent: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The size overrides that ``agent``'s constructor takes."""
-    accepted = set(inspect.signature(AGENTS[agent].__init__).parameters)
+    accepted = set(accepted_hparams(AGENTS[agent]))
     return {k: v for k, v in overrides.items() if k in accepted}

@@ -11,7 +11,6 @@ a `lola_games.runner.grid` backend; ``results.md``/``results.csv`` hold one row 
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import os
 from collections.abc import Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lola_games.agents.base import AGENTS, check_agents, make_agent
+from lola_games.agents.base import AGENTS, accepted_hparams, check_agents, make_agent
 from lola_games.analysis import plots as plotting
 from lola_games.runner.grid import Backend, RunTask, plan, run_grid
 from lola_games.runner.rundir import load_run
@@ -75,7 +74,7 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
 def _accepted(agent: str) -> set[str]:
     if agent not in AGENTS:
         raise ValueError(f"unknown agent {agent!r}; known agents: {', '.join(AGENTS)}")
-    return set(inspect.signature(AGENTS[agent].__init__).parameters) - {"self"}
+    return set(accepted_hparams(AGENTS[agent]))
 
 
 def _with_aliases(options: Mapping[str, Any], accepted: set[str]) -> dict[str, Any]:
