@@ -33,7 +33,8 @@ from typing import Any
 import torch
 
 from lola_games.agents.base import Context
-from lola_games.agents.pg import LOLA_PAPER_COIN, POLA_COIN, LOLADiCE, NaivePG
+from lola_games.agents.pg import LOLADiCE, NaivePG
+from lola_games.agents.published import LOLA_PAPER_COIN, POLA_COIN
 from lola_games.experiments.coin_game import COIN_OM, COIN_SIZES
 from lola_games.games.coin import CoinGame
 

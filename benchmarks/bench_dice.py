@@ -24,7 +24,8 @@ from pathlib import Path
 import torch
 
 from lola_games.agents.base import Context
-from lola_games.agents.pg import UNOFFICIAL_PORT, LOLADiCE
+from lola_games.agents.pg import LOLADiCE
+from lola_games.agents.published import UNOFFICIAL_PORT
 from lola_games.games.registry import get_game
 
 

@@ -26,9 +26,9 @@ from torch.nn.functional import softplus
 from lola_games.agents.mfos.meta import (
     MetaGame,
     MFOSConfig,
-    _episode,
-    _opponent_agent,
+    episode,
     init_actor_critic,
+    opponent_agent,
 )
 from lola_games.agents.mfos.meta import ppo_update as batched_ppo
 from lola_games.core.device import resolve_device
@@ -133,7 +133,7 @@ def main() -> None:
     print(f"official structure, batch {B}: {loop_rate:.3f} meta-episodes/s")
 
     cfg = MFOSConfig(batch_size=B, inner_steps=T)
-    meta = MetaGame(get_game("ipd"), GAMMA, _opponent_agent("naive", 1.0))
+    meta = MetaGame(get_game("ipd"), GAMMA, opponent_agent("naive", 1.0))
     g = torch.Generator(device=device).manual_seed(0)
     for S in args.seeds:
         params = init_actor_critic(S, 5, 256, g, device)
@@ -141,12 +141,12 @@ def main() -> None:
         state = adam.init(params)
         warm = MFOSConfig(batch_size=B, inner_steps=2)
         params, state = batched_ppo(params, state, adam,
-                                    *_episode(meta, params, warm, S, g, device, torch.float32)[:4],
+                                    *episode(meta, params, warm, S, g, device, torch.float32)[:4],
                                     warm)
         sync()
         t0 = time.perf_counter()
         for _ in range(args.episodes):
-            ep = _episode(meta, params, cfg, S, g, device, torch.float32)
+            ep = episode(meta, params, cfg, S, g, device, torch.float32)
             params, state = batched_ppo(params, state, adam, *ep[:4], cfg)
         sync()
         rate = S * args.episodes / (time.perf_counter() - t0)

@@ -22,7 +22,7 @@ import torch
 
 from lola_games.agents import POLADiCE
 from lola_games.agents.base import Context
-from lola_games.agents.pola_dice import POLA_DICE_COIN, POLA_OM_COIN
+from lola_games.agents.published import POLA_DICE_COIN, POLA_OM_COIN
 from lola_games.experiments.pola_dice import CPU_SETTING
 from lola_games.games.coin import CoinGame
 from lola_games.games.paper import contribution_ipd

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lola_games.agents.pg import DICE_PAPER, LOLADiCE, NaivePG
+from lola_games.agents.pg import LOLADiCE, NaivePG
+from lola_games.agents.published import DICE_PAPER
 from lola_games.runner.train import train
 
 SEEDS, UPDATES = 16, 200

@@ -9,13 +9,12 @@ from torch.func import functional_call
 
 from lola_games.agents.base import Context, make_agent
 from lola_games.agents.pg import (
-    DICE_PAPER,
-    UNOFFICIAL_PORT,
     LOLADiCE,
     NaivePG,
     evaluate_sampled,
     sampled_metrics,
 )
+from lola_games.agents.published import DICE_PAPER, UNOFFICIAL_PORT
 from lola_games.games.registry import get_game
 from lola_games.rollouts import (
     GRUPolicy,

@@ -13,14 +13,12 @@ from lola_games.agents.base import Context
 from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.pola_dice import (
     FIXED_STRATEGIES,
-    POLA_DICE_COIN,
-    POLA_IPD,
-    POLA_OM_COIN,
     POLAOM,
     POLADiCE,
     evaluate_pola,
     rollout_kl,
 )
+from lola_games.agents.published import POLA_DICE_COIN, POLA_IPD, POLA_OM_COIN
 from lola_games.games.coin import CoinGame
 from lola_games.games.paper import contribution_ipd
 from lola_games.games.registry import get_game

@@ -33,18 +33,15 @@ are the estimator's pieces, so tests can compare them with DiCE on the same roll
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from lola_games.agents.base import Context
 from lola_games.agents.naive import check_rate
-from lola_games.agents.pg import (
-    SampledLearner,
-    _flag,
-    as_player,
-)
+from lola_games.agents.sampled import SampledLearner, SampledSettings, as_player, check_flag
 from lola_games.core.tensors import ParamDict as Params
 from lola_games.envs.batched import outcome_states
 from lola_games.functional import detach
@@ -60,15 +57,8 @@ from lola_games.rollouts import (
 )
 from lola_games.values.dice import discounted_returns, discounts
 
-__all__ = ["LOLAPG", "first_order_terms", "second_order_surrogate", "advantages",
-           "LOLA_PAPER_PG"]
-
-LOLA_PAPER_PG: dict[str, Any] = {"batch_size": 4000, "rollout_len": 150, "lr": 1.0,
-                                 "lr_v": 1.0, "eta": 1.0}
-"""The LOLA paper's policy-gradient settings (``scripts/run_lola.py`` defaults for the IPD and
-matching pennies: 600,000 episodes in batches of 4000, i.e. 150 updates, of 150 rounds; plain
-steps of 1 for the policy and the value table)."""
-
+__all__ = ["LOLAPGSettings", "LOLAPG", "first_order_terms", "second_order_surrogate",
+           "advantages"]
 
 def advantages(rewards: Tensor, values: Tensor, final_values: Tensor, gamma: float) -> Tensor:
     """``G_t + gamma^(T-t) V(s_T) - V(s_t)`` ``[..., T]`` (the code's ``target - value``).
@@ -111,63 +101,49 @@ def second_order_surrogate(rewards: Tensor, logp_a: Tensor, logp_b: Tensor, gamm
     return (weight * cum_a * cum_b).sum(-1).mean(-1)
 
 
-class LOLAPG(SampledLearner):
-    """LOLA-PG (``corrections=True``) or NL-PG of the LOLA paper, its estimator and steps.
+@dataclass(frozen=True)
+class LOLAPGSettings(SampledSettings):
+    """Settings of `LOLAPG` (and the `SampledSettings`, with the paper code's batch of 4000
+    and its N(0, 1) initialisation of the tabular logits and of the value table); defaults
+    are the paper's (`lola_games.agents.published.LOLA_PAPER_PG`).
 
-    Defaults are the paper's (`LOLA_PAPER_PG`).
-
-    Args:
-        policy: ``"tabular"`` (the code's ``simple_net``), ``"mlp"``, ``"gru"`` or a module.
-        value: the value module (default `TabularValue`, or `MLPValue` for a
-            neural policy).
-        hidden_size: width of the default neural policy and value.
-        batch_size: episodes per update (per seed).
-        rollout_len: rounds per episode.
+    Attributes:
         lr: plain step size of the policy (the paper's delta).
         lr_v: plain step size of the value function.
         eta: weight of the second-order correction (1: the paper's rule; 0.5: the released
             code, see the module docstring).
         corrections: add the LOLA correction; ``False`` is NL-PG.
-        init: initial distribution of the tabular logits and of the value table
-            (`lola_games.rollouts.policies.INITS`, default N(0, 1) as in the code).
-        init_scale: its scale.
-        metric: the logged score, ``"discounted"`` (the code's) or ``"reward"``.
+    """
+
+    batch_size: int = 4000
+    init: str = "normal"
+    init_scale: float | None = 1.0
+    lr: float = 1.0
+    lr_v: float = 1.0
+    eta: float = 1.0
+    corrections: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("lr", "lr_v", "eta"):
+            object.__setattr__(self, name, check_rate(name, getattr(self, name)))
+        check_flag("corrections", self.corrections)
+
+
+class LOLAPG(SampledLearner):
+    """LOLA-PG (``corrections=True``) or NL-PG of the LOLA paper, its estimator and steps.
+
+    Policies: ``"tabular"`` (the code's ``simple_net``), ``"mlp"``, ``"gru"`` or a module;
+    the value module defaults to `TabularValue`, or `MLPValue` for a neural policy.
+    Settings: `LOLAPGSettings`.
 
     Raises:
         ValueError: an option out of range, of the wrong type or unknown.
     """
 
     name = "lola-pg"
-
-    def __init__(
-        self,
-        policy: str | nn.Module = "tabular",
-        value: nn.Module | None = None,
-        *,
-        hidden_size: int = 32,
-        batch_size: int = 4000,
-        rollout_len: int = 150,
-        lr: float = 1.0,
-        lr_v: float = 1.0,
-        eta: float = 1.0,
-        corrections: bool = True,
-        init: str = "normal",
-        init_scale: float = 1.0,
-        metric: str = "discounted",
-    ) -> None:
-        self._setup(policy, value, hidden_size, batch_size, rollout_len, init, init_scale,
-                    metric)
-        self.lr = check_rate("lr", lr)
-        self.lr_v = check_rate("lr_v", lr_v)
-        self.eta = check_rate("eta", eta)
-        self.corrections = _flag("corrections", corrections)
-
-    def hparams(self) -> dict[str, Any]:
-        return {"policy": type(self.policy).__name__, "value": type(self.value).__name__,
-                "hidden_size": self.hidden_size, "batch_size": self.batch_size,
-                "rollout_len": self.rollout_len, "lr": self.lr, "lr_v": self.lr_v,
-                "eta": self.eta, "corrections": self.corrections, "init": self.init,
-                "init_scale": self.init_scale, "metric": self.metric}
+    Settings = LOLAPGSettings
+    settings: LOLAPGSettings
 
     def init_params(
         self,
@@ -178,21 +154,23 @@ class LOLAPG(SampledLearner):
         *,
         game: MatrixGame | None = None,
         player: int = 0,
-    ) -> dict[str, Params]:
+    ) -> Any:
         """``{"policy": [S, ...], "value": [S, ...]}``; a tabular policy and value table
         are drawn from ``init`` (N(0, 1) by default, as in the paper's code)."""
-        def cast(p: Params) -> Params:
+        def to(p: Params) -> Params:
             return {k: v.to(device=device, dtype=dtype) for k, v in p.items()}
 
-        policy = self._draw(self.policy, n_seeds, generator, device)
+        policy = self.draw(self.policy, n_seeds, generator, device)
         if isinstance(self.value, TabularValue):
-            value = {"values": random_logits((n_seeds, 5), self.init, self.init_scale,
-                                             generator, device)}
+            scale = cast(float, self.init_scale)  # set by SampledSettings
+            value = {"values": random_logits((n_seeds, 5), self.init, scale, generator,
+                                             device)}
         else:
             value = init_params(self.value, n_seeds, generator, device)
-        return {"policy": cast(policy), "value": cast(value)}
+        return {"policy": to(policy), "value": to(value)}
 
-    def init_state(self, params: dict[str, Params]) -> dict[str, Any]:
+    def init_state(self, params: Any) -> Any:
+        """None: the steps are plain."""
         return {}
 
     def _values(self, params: Params, roll: Rollout, player: int) -> tuple[Tensor, Tensor]:
@@ -203,8 +181,7 @@ class LOLAPG(SampledLearner):
         return (rollout_values(self.value, params, roll, player),
                 rollout_values(self.value, params, final, player)[..., 0])
 
-    def update(self, own: dict[str, Params], other: Any, state: Any, ctx: Context
-               ) -> tuple[dict[str, Params], Any]:
+    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
         """One LOLA-PG (or NL-PG) step of this player from one batch of episodes."""
         me, you = ctx.player, 1 - ctx.player
         other_policy, other, _ = as_player(ctx.other, other)

@@ -24,28 +24,55 @@ paper's LOLA-DiCE-OM).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Agent, Context
-from lola_games.agents.lola import LOLA
+from lola_games.agents.base import Agent, AgentSettings, Context
+from lola_games.agents.lola import LOLA, LOLASettings
 from lola_games.agents.model_fit import fit_policy_model, memory_one_mle
 from lola_games.agents.naive import check_rate
+from lola_games.agents.sampled import check_count
 from lola_games.rollouts import TabularPolicy, sample_rollout
 
-__all__ = ["fit_policy_model", "memory_one_mle", "ModelledOpponent", "LOLAOM"]
+__all__ = ["fit_policy_model", "memory_one_mle", "ModelledSettings", "ModelledOpponent",
+           "LOLAOMSettings", "LOLAOM"]
+
+
+@dataclass(frozen=True)
+class ModelledSettings(AgentSettings):
+    """Settings of `ModelledOpponent`: how it watches the opponent.
+
+    Attributes:
+        batch_size: episodes of real play per update (per seed).
+        rollout_len: rounds per episode.
+        prior: pseudo-counts of `memory_one_mle`.
+    """
+
+    batch_size: int = 64
+    rollout_len: int = 150
+    prior: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_count("batch_size", self.batch_size)
+        check_count("rollout_len", self.rollout_len)
+        object.__setattr__(self, "prior", check_rate("prior", self.prior, allow_zero=False))
+
+
+@dataclass(frozen=True)
+class LOLAOMSettings(ModelledSettings, LOLASettings):
+    """Settings of `LOLAOM`: those of `LOLASettings` (``lr``, ``optimizer``, ``eta``,
+    ``stop_gradient``) and of `ModelledSettings`."""
 
 
 class ModelledOpponent(Agent):
     """An exact learner that updates against a memory-one model of its opponent.
 
-    Args:
-        learner: an exact learner on memory-one logits (``mode == "exact"``).
-        batch_size: episodes of real play per update (per seed).
-        rollout_len: rounds per episode.
-        prior: pseudo-counts of `memory_one_mle`.
+    ``ModelledOpponent(learner, **settings)``: ``learner`` is an exact learner on memory-one
+    logits (``mode == "exact"``); the settings are a `ModelledSettings`.
 
     Raises:
         ValueError: ``learner`` is not an exact learner, or a count/prior out of range.
@@ -54,35 +81,33 @@ class ModelledOpponent(Agent):
     name = "modelled-opponent"
     mode = "exact"
     reads_opponent_logits = True  # it plays the opponent's memory-one policy to watch it
+    Settings = ModelledSettings
+    settings: ModelledSettings
+    learner: Agent
 
-    def __init__(self, learner: Agent, *, batch_size: int = 64, rollout_len: int = 150,
-                 prior: float = 1.0) -> None:
+    def __init__(self, learner: Agent, settings: ModelledSettings | None = None, /,
+                 **hparams: Any) -> None:
         if not isinstance(learner, Agent) or learner.mode != "exact":
             raise ValueError(
                 f"opponent modelling wraps an exact learner on memory-one logits, got "
                 f"{learner!r}; sampled learners take opponent_model=True instead"
             )
-        for key, value in (("batch_size", batch_size), ("rollout_len", rollout_len)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{key} must be an int >= 1, got {value!r}")
         self.learner = learner
-        self.batch_size = batch_size
-        self.rollout_len = rollout_len
-        self.prior = check_rate("prior", prior, allow_zero=False)
+        super().__init__(settings, **hparams)
 
     def hparams(self) -> dict[str, Any]:
-        return {"learner": self.learner.name, **self.learner.hparams(),
-                "batch_size": self.batch_size, "rollout_len": self.rollout_len,
-                "prior": self.prior}
+        return {"learner": self.learner.name, **self.learner.hparams(), **super().hparams()}
 
-    def init_params(self, n_seeds, generator=None, device=None, dtype=torch.float32, **kwargs):
+    def init_params(self, n_seeds: int, generator: torch.Generator | None = None,
+                    device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
+                    *, game: Any = None, player: int = 0) -> Any:
         """The learner's params (memory-one logits ``[S, 5]``)."""
         return self.learner.init_params(n_seeds, generator, device, dtype)
 
-    def init_state(self, params: Tensor) -> Any:
+    def init_state(self, params: Any) -> Any:
         return self.learner.init_state(params)
 
-    def logits(self, params: Tensor) -> Tensor:
+    def logits(self, params: Any) -> Tensor:
         return self.learner.logits(params)
 
     def model(self, own: Tensor, other_logits: Tensor, ctx: Context) -> Tensor:
@@ -94,29 +119,26 @@ class ModelledOpponent(Agent):
                               self.rollout_len, ctx.generator)
         return memory_one_mle(roll, 1 - ctx.player, self.prior).to(own.dtype)
 
-    def update(self, own: Tensor, other: Any, state: Any, ctx: Context) -> tuple[Tensor, Any]:
+    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
         """The learner's step against the model fitted to the opponent's play."""
-        other_logits = ctx.other.logits(other) if ctx.other is not None else other
+        opponent = ctx.other
+        other_logits = opponent.logits(other) if isinstance(opponent, Agent) else other
         return self.learner.update(own, self.model(own, other_logits, ctx), state, ctx)
 
 
 class LOLAOM(ModelledOpponent):
-    """LOLA-Ex (`LOLA`) on a fitted model of the opponent.
-
-    Args:
-        lr, eta, stop_gradient, optimizer: those of `LOLA`.
-        batch_size, rollout_len, prior: those of `ModelledOpponent`.
-    """
+    """LOLA-Ex (`LOLA`) on a fitted model of the opponent. Settings: `LOLAOMSettings`."""
 
     name = "lola-om"
+    Settings = LOLAOMSettings
+    settings: LOLAOMSettings
 
-    def __init__(self, lr: float = 1.0, eta: float = 1.0, stop_gradient: bool = True,
-                 optimizer: str = "sgd", *, batch_size: int = 64, rollout_len: int = 150,
-                 prior: float = 1.0) -> None:
-        super().__init__(LOLA(lr, eta, stop_gradient, optimizer), batch_size=batch_size,
-                         rollout_len=rollout_len, prior=prior)
+    def __init__(self, settings: LOLAOMSettings | None = None, /, **hparams: Any) -> None:
+        Agent.__init__(self, settings, **hparams)
+
+    def setup(self) -> None:
+        """Make the `LOLA` learner of the settings."""
+        self.learner = LOLA(**{k: getattr(self.settings, k) for k in LOLASettings.names()})
 
     def hparams(self) -> dict[str, Any]:
-        out = super().hparams()
-        del out["learner"]
-        return out
+        return self.settings.hparams()

@@ -50,88 +50,102 @@ sampler, and the KL terms are taken at the boards each player saw in them.
 from __future__ import annotations
 
 import dataclasses
-import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from lola_games.agents.base import Agent, Context
+from lola_games.agents.base import Context
 from lola_games.agents.model_fit import round_nll
 from lola_games.agents.naive import check_rate
-from lola_games.agents.pg import (
-    AgentParams,
-    LOLADiCE,
-    SampledLearner,
-    _count,
-    as_player,
-    sampled_metrics,
-)
+from lola_games.agents.pg import LOLADiCE, ShapingSettings
+from lola_games.agents.pola_metrics import FIXED_STRATEGIES, evaluate_pola
+from lola_games.agents.sampled import AgentParams, as_player, check_count
 from lola_games.core.tensors import ParamDict as Params
 from lola_games.functional import SGD, Adam, detach
 from lola_games.functional.proximal import solve
-from lola_games.games.matrix import MatrixGame
-from lola_games.rollouts import (
-    TabularPolicy,
-    init_params,
-    sample_rollout,
-    seed_forward,
-)
+from lola_games.rollouts import init_params, seed_forward
 
-__all__ = ["POLADiCE", "POLAOM", "POLA_IPD", "POLA_LOLA_DICE_IPD", "POLA_DICE_COIN",
-           "POLA_OM_COIN", "rollout_kl", "evaluate_pola", "FIXED_STRATEGIES"]
+__all__ = ["POLADiCESettings", "POLAOMSettings", "POLADiCE", "POLAOM", "rollout_kl",
+           "evaluate_pola", "FIXED_STRATEGIES"]
 
-POLA_IPD: dict[str, Any] = {
-    "batch_size": 2000, "rollout_len": 50, "lr_out": 0.003, "lr_in": 0.005, "lr_v": 0.0005,
-    "inner_steps": 2, "outer_steps": 200, "beta_in": 10.0, "beta_out": 100.0,
-    "optimizer": "adam", "baseline": "value", "baseline_form": "mao", "metric": "reward",
-    "om_batches": 200, "lr_om": 0.003,
-}
-"""POLA-DiCE and POLA-OM on the IPD as in the POLA code (README commands for Fig. 4, run by
-``jax_files/POLA_dice_jax.py``; gamma 0.96 and the contribution-game IPD with factor 1.33,
-`lola_games.games.paper.contribution_ipd`): 2000 episodes of 50 rounds per rollout;
-2 inner steps of plain SGD 0.005 with ``inner_beta`` 10; 200 outer steps of Adam 0.003
-(restarted at every update) with ``outer_beta`` 100; a learned value baseline trained with
-Adam 0.0005 and used in the Loaded-DiCE form with GAE lambda 1 (``"mao"`` here); the mean
-reward per round logged. POLA-OM: 200 rollouts per update for the opponent model, one step
-each; the code's ``--om_lr_p`` is unused there, and the model's optimizer is the policy's
-own (Adam with ``lr_out`` 0.003), so ``lr_om`` is 0.003. Left out: the code's value target
-also bootstraps the value of the state after the last round, and each inner step also
-takes an SGD step of ``lr_v`` on the opponent's value function (0.0005, twice per update)."""
+Objective = Callable[[Params, Params], tuple[Tensor, Any]]
+"""``objective(theta, value) -> (loss, rollout)`` of the outer proximal problem."""
+OM_MESSAGE = ("pola-om always models its opponent: it takes no opponent_model option "
+              "(pola-dice without a model)")
 
-POLA_LOLA_DICE_IPD: dict[str, Any] = {
-    **POLA_IPD, "inner_steps": 1, "outer_steps": 1, "beta_in": 0.0, "beta_out": 0.0,
-    "lr_in": 0.05,
-}
-"""The POLA paper's LOLA-DiCE baseline on the IPD (README command for Fig. 4: one inner and
-one outer step, both betas 0, inner SGD 0.05, 20,001 updates)."""
 
-POLA_DICE_COIN: dict[str, Any] = {
-    **POLA_IPD, "policy": "coin-gru", "hidden_size": 64, "batch_size": 1000, "lr_in": 0.01,
-    "inner_steps": 4, "beta_in": 5.0, "beta_out": 150.0,
-}
-"""POLA-DiCE on the Coin Game as in the POLA code (README command for Fig. 5, "Edited: July
-3, 2023", 251 updates, i.e. 50,200 outer steps; gamma 0.96, the 3 x 3 board): 1000 episodes
-of 50 rounds per rollout; 4 inner steps of plain SGD 0.01 with ``inner_beta`` 5; 200 outer
-steps of Adam 0.003 (restarted at every update) with ``outer_beta`` 150; the value baseline
-as on the IPD; the POLA paper's network, a dense layer of 64 units (ReLU), a GRU of 64
-units and a linear head (``"coin-gru"``). As for the LOLA-DiCE baseline there
-(`lola_games.agents.pg.POLA_COIN`), the code's value function is a GRU over the
-history (here an MLP of the board) and its two players see red's view of the board (here
-each its own)."""
+@dataclass(frozen=True)
+class POLADiCESettings(ShapingSettings):
+    """Settings of `POLADiCE`: those of `ShapingSettings` with the POLA code's IPD values
+    (`lola_games.agents.published.POLA_IPD`) as defaults, a tabular policy and logits
+    ~ N(0, 0.1^2), and the proximal problems' own.
 
-POLA_OM_COIN: dict[str, Any] = {**POLA_DICE_COIN, "inner_steps": 6, "beta_in": 15.0}
-"""POLA-OM on the Coin Game as in the POLA code (README command for Fig. 5): the POLA-DiCE
-setting with 6 inner steps and ``inner_beta`` 15; the opponent model is fitted on 200
-rollouts per update, one step each, as on the IPD."""
+    ``lr_v`` is also the Adam step size of the opponent model's value function, ``lr_om``
+    the Adam step size of the model's policy; ``optimizer`` (``"adam"`` or ``"sgd"``) is
+    restarted at every update.
 
-FIXED_STRATEGIES: dict[str, tuple[float, ...]] = {
-    "alld": (-1e4,) * 5,
-    "allc": (1e4,) * 5,
-    "tft": (1e4, 1e4, -1e4, 1e4, -1e4),
-}
-"""Deterministic memory-one logits (start, CC, CD, DC, DD; own side) of the fixed strategies
-the POLA code scores each learned policy against."""
+    Attributes:
+        inner_steps: the opponent's inner steps per outer step, differentiated through.
+        outer_steps: outer steps per update.
+        beta_in: weight of the inner KL term (anchored at the opponent's policy).
+        beta_out: weight of the outer KL term (anchored at the agent's own policy).
+        om_batches: rollouts the opponent model is fitted on per update (one step each).
+    """
+
+    hidden_size: int = 64
+    batch_size: int = 2000
+    rollout_len: int = 50
+    init: str = "normal"
+    init_scale: float | None = 0.1
+    metric: str = "reward"
+    lr_out: float = 0.003
+    lr_v: float = 0.0005
+    optimizer: str = "adam"
+    baseline: str | bool = "value"
+    baseline_form: str = "mao"
+    lr_in: float = 0.005
+    lr_om: float = 0.003
+    inner_steps: int = 2
+    outer_steps: int = 200
+    beta_in: float = 10.0
+    beta_out: float = 100.0
+    om_batches: int = 200
+
+    def __post_init__(self) -> None:
+        check_count("inner_steps", self.inner_steps)
+        check_count("outer_steps", self.outer_steps)
+        for name in ("beta_in", "beta_out"):
+            object.__setattr__(self, name, check_rate(name, getattr(self, name)))
+        check_count("om_batches", self.om_batches)
+        super().__post_init__()
+
+    @property
+    def lookahead_steps(self) -> int:
+        """``inner_steps``."""
+        return self.inner_steps
+
+
+@dataclass(frozen=True)
+class POLAOMSettings(POLADiCESettings):
+    """Settings of `POLAOM`: those of `POLADiCESettings` but ``opponent_model``, which is
+    always ``True`` (not a hyper-parameter: `names` and `hparams` leave it out)."""
+
+    opponent_model: bool = True
+
+    def __post_init__(self) -> None:
+        if self.opponent_model is not True:
+            raise ValueError(OM_MESSAGE)
+        super().__post_init__()
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(n for n in super().names() if n != "opponent_model")
+
+    def hparams(self) -> dict[str, Any]:
+        return {k: v for k, v in super().hparams().items() if k != "opponent_model"}
 
 
 def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Any, player: int
@@ -168,125 +182,29 @@ def _step(optimizer: SGD | Adam, params: Params, state: Any, loss_fn: Any, *args
     return new, state, aux
 
 
-@torch.no_grad()
-def evaluate_pola(
-    game: Any,
-    agents: tuple[Agent, Agent],
-    params: tuple[Any, Any],
-    gamma: float,
-    generator: torch.Generator | None = None,
-) -> dict[str, Tensor]:
-    """`sampled_metrics`, and on a two-action matrix game each
-    player's mean reward per round against the POLA code's fixed strategies:
-    ``vs_alld``, ``vs_allc``, ``vs_tft`` (each ``[2, S]``; a fresh batch of episodes of the
-    first sampled learner's size, the player in its own seat)."""
-    out = sampled_metrics(game, agents, params, gamma, generator)
-    if not isinstance(game, MatrixGame) or game.n_actions != 2:
-        return out
-    sampled = [a for a in agents if isinstance(a, SampledLearner)]
-    batch, length = (sampled[0].batch_size, sampled[0].rollout_len) if sampled else (128, 150)
-    for name, logits in FIXED_STRATEGIES.items():
-        scores = []
-        for i in range(2):
-            policy, player, _ = as_player(agents[i], params[i])
-            own = player["policy"]
-            first = next(iter(own.values()))
-            fixed = {"logits": torch.tensor(logits, dtype=first.dtype, device=first.device)
-                     .expand(first.shape[0], 5)}
-            pols: list[Any] = [TabularPolicy(), TabularPolicy()]
-            pair: list[Any] = [fixed, fixed]
-            pols[i], pair[i] = policy, own
-            roll = sample_rollout(game, tuple(pols), tuple(pair), batch, length, generator)
-            scores.append(roll.rewards[..., i].mean(dim=(-1, -2)))
-        out[f"vs_{name}"] = torch.stack(scores).to(out["value"].dtype)
-    return out
-
-
 class POLADiCE(LOLADiCE):
     """POLA-DiCE (and, with ``opponent_model=True``, POLA-OM) over any policy module.
 
-    Defaults are the POLA code's IPD settings (`POLA_IPD`) with a tabular policy; the
-    POLA code's policy is a dense layer of 64 units (ReLU) and a GRU of 64 units over both
-    players' previous actions (``policy="gru", hidden_size=64`` is the nearest here: a GRU
-    of 64 units over the one-hot last outcome, without the dense layer).
-    On the Coin Game give a Coin Game policy (``"coin-gru"`` as in `POLA_DICE_COIN`,
-    ``"coin-mlp"``, ``"conv-gru"``).
-
-    Args:
-        policy, value, hidden_size, init, init_scale, magic_box, metric, baseline,
-            baseline_form: as in `LOLADiCE`.
-        batch_size: episodes per rollout (per seed).
-        rollout_len: rounds per episode.
-        lr_out: outer step size.
-        lr_in: the opponent's plain inner step size.
-        lr_v: Adam step size of the value function (and of the opponent model's).
-        inner_steps: the opponent's inner steps per outer step, differentiated through.
-        outer_steps: outer steps per update.
-        beta_in: weight of the inner KL term (anchored at the opponent's policy).
-        beta_out: weight of the outer KL term (anchored at the agent's own policy).
-        optimizer: outer step, ``"adam"`` or ``"sgd"`` (restarted at every update).
-        opponent_model: POLA-OM: shape a model of the opponent fitted to its play.
-        om_batches: rollouts the model is fitted on per update (one step each).
-        lr_om: Adam step size of the model's policy.
+    Defaults are the POLA code's IPD settings (`lola_games.agents.published.POLA_IPD`)
+    with a tabular policy; the POLA code's policy is a dense layer of 64 units (ReLU) and a
+    GRU of 64 units over both players' previous actions (``policy="gru", hidden_size=64``
+    is the nearest here: a GRU of 64 units over the one-hot last outcome, without the dense
+    layer). On the Coin Game give a Coin Game policy (``"coin-gru"`` as in
+    `lola_games.agents.published.POLA_DICE_COIN`, ``"coin-mlp"``, ``"conv-gru"``).
+    Settings: `POLADiCESettings`.
 
     Raises:
         ValueError: an option out of range or of the wrong type.
     """
 
     name = "pola-dice"
-
-    def __init__(
-        self,
-        policy: str | nn.Module = "tabular",
-        value: nn.Module | None = None,
-        *,
-        hidden_size: int = 64,
-        batch_size: int = 2000,
-        rollout_len: int = 50,
-        lr_out: float = 0.003,
-        lr_in: float = 0.005,
-        lr_v: float = 0.0005,
-        inner_steps: int = 2,
-        outer_steps: int = 200,
-        beta_in: float = 10.0,
-        beta_out: float = 100.0,
-        optimizer: str = "adam",
-        baseline: str | bool = "value",
-        baseline_form: str = "mao",
-        init: str = "normal",
-        init_scale: float | None = 0.1,
-        magic_box: bool = True,
-        metric: str = "reward",
-        opponent_model: bool = False,
-        om_batches: int = 200,
-        lr_om: float = 0.003,
-    ) -> None:
-        self.inner_steps = _count("inner_steps", inner_steps)
-        self.outer_steps = _count("outer_steps", outer_steps)
-        self.beta_in = check_rate("beta_in", beta_in)
-        self.beta_out = check_rate("beta_out", beta_out)
-        self.om_batches = _count("om_batches", om_batches)
-        super().__init__(policy, value, hidden_size=hidden_size, n_lookaheads=inner_steps,
-                         batch_size=batch_size, rollout_len=rollout_len, lr_out=lr_out,
-                         lr_in=lr_in, lr_v=lr_v, optimizer=optimizer, baseline=baseline,
-                         baseline_form=baseline_form, init=init, init_scale=init_scale,
-                         magic_box=magic_box, metric=metric, opponent_model=opponent_model,
-                         lr_om=lr_om)
-
+    Settings = POLADiCESettings
     evaluator = staticmethod(evaluate_pola)
-
-    def hparams(self) -> dict[str, Any]:
-        out = super().hparams()
-        for key in ("n_lookaheads", "om_batch_size", "om_epochs"):
-            del out[key]
-        out.update(inner_steps=self.inner_steps, outer_steps=self.outer_steps,
-                   beta_in=self.beta_in, beta_out=self.beta_out, om_batches=self.om_batches)
-        return out
 
     # -- parameters ------------------------------------------------------------------------
     def init_params(self, n_seeds: int, generator: torch.Generator | None = None,
                     device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
-                    *, game: Any = None, player: int = 0) -> AgentParams:
+                    *, game: Any = None, player: int = 0) -> Any:
         """Those of `LOLADiCE`, and with an opponent model also
         the model's value function (``"model_value"``)."""
         params = super().init_params(n_seeds, generator, device, dtype, game=game,
@@ -297,7 +215,7 @@ class POLADiCE(LOLADiCE):
                                      for k, v in value.items()}
         return params
 
-    def init_state(self, params: AgentParams) -> dict[str, Any]:
+    def init_state(self, params: Any) -> Any:
         """None: every update starts its optimizers afresh."""
         return {}
 
@@ -389,12 +307,11 @@ class POLADiCE(LOLADiCE):
 
         return objective
 
-    def update(self, own: AgentParams, other: Any, state: dict[str, Any], ctx: Context
-               ) -> tuple[AgentParams, dict[str, Any]]:
+    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
         """One POLA-DiCE update of this agent against ``other`` (both ``[S, ...]``)."""
         *opponent, own = self.opponent_of(own, other, ctx)
         objective = self.outer_objective(own, tuple(opponent), ctx)
-        optimizer, value_adam = self._optimizer(), Adam(self.lr_v)
+        optimizer, value_adam = self.outer_optimizer(), Adam(self.lr_v)
         theta, value = detach(own["policy"]), detach(own["value"])
         opt_state, value_state = optimizer.init(theta), value_adam.init(value)
         for _ in range(self.outer_steps):
@@ -407,24 +324,15 @@ class POLADiCE(LOLADiCE):
 
 
 class POLAOM(POLADiCE):
-    """POLA-OM: `POLADiCE` with ``opponent_model=True``; the same options but that
-    one (the signature is `POLADiCE`'s without it), defaults `POLA_IPD`."""
+    """POLA-OM: `POLADiCE` with ``opponent_model=True``; the same options but that one
+    (settings `POLAOMSettings`), defaults `lola_games.agents.published.POLA_IPD`."""
 
     name = "pola-om"
+    Settings = POLAOMSettings
+    opponent_model = True  # not a hyper-parameter of pola-om
 
-    def __init__(self, policy: str | nn.Module = "tabular", value: nn.Module | None = None,
-                 **options: Any) -> None:
-        if "opponent_model" in options:
-            raise ValueError("pola-om always models its opponent: it takes no opponent_model "
-                             "option (pola-dice without a model)")
-        super().__init__(policy, value, opponent_model=True, **options)
-
-    def hparams(self) -> dict[str, Any]:
-        out = super().hparams()
-        del out["opponent_model"]
-        return out
-
-
-_SIGNATURE = inspect.signature(POLADiCE.__init__)
-POLAOM.__init__.__signature__ = _SIGNATURE.replace(  # type: ignore[attr-defined]
-    parameters=[p for p in _SIGNATURE.parameters.values() if p.name != "opponent_model"])
+    def __init__(self, settings: Any = None, value: nn.Module | None = None, /,
+                 **hparams: Any) -> None:
+        if "opponent_model" in hparams:
+            raise ValueError(OM_MESSAGE)
+        super().__init__(settings, value, **hparams)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lola_games.agents.pg import POLA_COIN
+from lola_games.agents.published import POLA_COIN
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.runner.rundir import Run

@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lola_games.agents.lola_pg import LOLA_PAPER_PG
-from lola_games.agents.pg import DICE_PAPER
+from lola_games.agents.published import DICE_PAPER, LOLA_PAPER_PG
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import AgentSpec, Experiment, RunSpec
 from lola_games.runner.rundir import Run

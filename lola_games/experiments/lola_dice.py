@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lola_games.agents.pg import UNOFFICIAL_PORT
+from lola_games.agents.published import UNOFFICIAL_PORT
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.experiments.dice_paper import DICE_SIZES

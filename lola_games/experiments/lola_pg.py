@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lola_games.agents.lola_pg import LOLA_PAPER_PG
+from lola_games.agents.published import LOLA_PAPER_PG
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.experiments.panels import two_panels

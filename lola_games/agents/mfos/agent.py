@@ -9,50 +9,75 @@ the meta-game's inner steps. Runner seed ``s`` uses the actor of meta-training s
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from lola_games.agents.base import Agent, Context
-from lola_games.agents.mfos.meta import act, load_meta_training, to_memory_one
+from lola_games.agents.base import Agent, AgentSettings, Context
+from lola_games.agents.mfos.game import to_memory_one
+from lola_games.agents.mfos.ppo import act
+from lola_games.agents.mfos.saved import load_meta_training
 from lola_games.agents.naive import opponent_logits
 from lola_games.core.checks import check_positive_int
 
-__all__ = ["MFOS"]
+__all__ = ["MFOSSettings", "MFOS"]
+
+
+@dataclass(frozen=True)
+class MFOSSettings(AgentSettings):
+    """Settings of `MFOS`.
+
+    Attributes:
+        path: the meta-training directory (``config.json``, ``mfos.pt``; read as JSON and
+            with ``weights_only=True``).
+        sample: sample the next policy from the trained Gaussian (as in meta-training) or take
+            its mean.
+        which: with meta-self-play, which of the two meta-agents plays (0 or 1; checked
+            against the meta-training when the agent loads it).
+    """
+
+    path: str = ""
+    sample: bool = True
+    which: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "path", str(self.path))
+        object.__setattr__(self, "sample", bool(self.sample))
 
 
 class MFOS(Agent):
     """M-FOS loaded from a meta-training directory (see `lola_games.agents.mfos.meta.meta_train`).
 
-    Args:
-        path: the meta-training directory (``config.json``, ``mfos.pt``; read as JSON and
-            with ``weights_only=True``).
-        sample: sample the next policy from the trained Gaussian (as in meta-training) or take
-            its mean.
-        which: with meta-self-play, which of the two meta-agents plays (0 or 1).
+    ``MFOS(path, sample=True, which=0)``, or ``MFOS(MFOSSettings(...))``: see `MFOSSettings`.
     """
 
     name = "mfos"
     reads_opponent_logits = True
+    Settings = MFOSSettings
+    settings: MFOSSettings
 
-    def __init__(self, path: str, sample: bool = True, which: int = 0) -> None:
-        self.path = str(path)
-        self.sample = bool(sample)
+    def __init__(self, settings: MFOSSettings | str | os.PathLike[str] | None = None, /,
+                 **hparams: Any) -> None:
+        if isinstance(settings, (str, os.PathLike)):
+            settings, hparams = None, {"path": settings, **hparams}
+        super().__init__(settings, **hparams)
+
+    def setup(self) -> None:
+        """Load the meta-training; check ``which``."""
         trained = load_meta_training(self.path)
-        if which not in range(len(trained.params)):
+        if self.which not in range(len(trained.params)):
             raise ValueError(f"which must be in 0..{len(trained.params) - 1} for {self.path}, "
-                             f"got {which!r}")
-        self.which = which
+                             f"got {self.which!r}")
         self.trained_game = trained.game
         self.gamma = float(trained.config["gamma"])
         self.d = int(trained.config["policy_dim"])
         self.init_std = float(trained.config["mfos"]["init_std"])
-        self.net = trained.params[which]
-
-    def hparams(self) -> dict[str, Any]:
-        return {"path": self.path, "sample": self.sample, "which": self.which}
+        self.net = trained.params[self.which]
 
     def check_game(self, game: Any) -> None:
         super().check_game(game)
@@ -69,7 +94,7 @@ class MFOS(Agent):
                                             dtype=dtype)
         return to_memory_one(first).clone()
 
-    def update(self, own: Tensor, other: Any, state: Any, ctx: Context) -> tuple[Tensor, Any]:
+    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
         if abs(ctx.gamma - self.gamma) > 1e-12:
             raise ValueError(f"this M-FOS agent was meta-trained with gamma {self.gamma}, the "
                              f"run has gamma {ctx.gamma}")

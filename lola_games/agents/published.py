@@ -1,0 +1,127 @@
+"""Published settings of the sampled learners, each as the keyword arguments of its agent.
+
+Each constant is a dict of hyper-parameters, passed as ``make_agent(name, **SETTING)`` or
+``LOLADiCE(**SETTING)``; its docstring names the source (paper, code, command) and what was
+matched and what was not:
+
+* `DICE_PAPER`, `UNOFFICIAL_PORT` -- LOLA-DiCE on matrix games (``lola-dice``, ``naive-pg``);
+* `POLA_COIN`, `LOLA_PAPER_COIN` -- LOLA-DiCE and NL-PG on the Coin Game;
+* `LOLA_PAPER_PG` -- the LOLA paper's own estimator (``lola-pg``);
+* `POLA_IPD`, `POLA_LOLA_DICE_IPD`, `POLA_DICE_COIN`, `POLA_OM_COIN` -- POLA-DiCE and
+  POLA-OM (``pola-dice``, ``pola-om``) on the IPD and the Coin Game.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DICE_PAPER", "UNOFFICIAL_PORT", "POLA_COIN", "LOLA_PAPER_COIN", "LOLA_PAPER_PG",
+           "POLA_IPD", "POLA_LOLA_DICE_IPD", "POLA_DICE_COIN", "POLA_OM_COIN"]
+
+DICE_PAPER: dict[str, Any] = {
+    "batch_size": 64, "rollout_len": 150, "lr_out": 0.2, "lr_in": 0.1, "optimizer": "sgd",
+    "baseline": "batch-mean", "init": "truncated-normal", "metric": "discounted",
+    "lr_om": 0.1, "om_batch_size": 16, "om_epochs": 5,
+}
+"""The DiCE paper's code (alshedivat/lola ``lola_dice/rpg.py`` run by
+``scripts/run_lola_dice.py``): 64 episodes of 150 rounds, plain outer steps of 0.2, inner
+steps of 0.1 on fresh rollouts, no learned baseline (``use_baseline=False``: rewards centred
+by their batch mean), the linear policy's default initialiser (truncated normal, std
+``1/sqrt(5)``), the normalised discounted return as the logged score; opponent models fitted
+with steps of 0.1 on minibatches of 16 rounds for 5 rollouts per update (the script as
+published sets ``om_epochs=0``, which never fits the models; its stored opponent-modelling
+runs were made with 5, which is what their saved model parameters follow)."""
+
+
+UNOFFICIAL_PORT: dict[str, Any] = {
+    "batch_size": 128, "rollout_len": 150, "lr_out": 0.2, "lr_in": 0.3, "lr_v": 0.1,
+    "optimizer": "adam", "baseline": "value", "init": "zeros", "metric": "reward",
+}
+"""An unofficial PyTorch port of LOLA-DiCE: Adam outer steps, a learned value baseline,
+logits starting at 0, batch 128, inner steps of 0.3, mean reward per round logged."""
+
+
+POLA_COIN: dict[str, Any] = {
+    "policy": "coin-gru", "hidden_size": 64, "n_lookaheads": 1, "batch_size": 2000,
+    "rollout_len": 50, "lr_out": 0.003, "lr_in": 0.003, "lr_v": 0.0005,
+    "optimizer": "adam-reset", "baseline": "value", "baseline_form": "mao", "metric": "reward",
+}
+"""The LOLA-DiCE baseline of the POLA paper on the Coin Game (Silent-Zebra/POLA, README
+command for Fig. 5 run by ``jax_files/POLA_dice_jax.py``; gamma 0.96, 50,001 updates): 2000
+episodes of 50 rounds; one lookahead step of plain SGD 0.003 on fresh rollouts; outer steps
+of Adam 0.003 whose state the code creates afresh at every update (``TrainState.create``),
+so every step is Adam's first (``"adam-reset"``), as are the value function's (Adam 0.0005);
+a dense layer of 64 units (ReLU) then a GRU of 64 units (``"coin-gru"``); a learned value
+baseline in the Loaded-DiCE form with GAE lambda 1, which is the ``"mao"`` form here, except
+that the code also bootstraps the value of the state after the last round; mean reward per
+round logged. The code's value function is a GRU over the history, here a memoryless MLP of
+the board (`CoinMLPValue`); its two players see red's view of the
+board, here each its own (`lola_games.games.coin`)."""
+
+
+LOLA_PAPER_COIN: dict[str, Any] = {
+    "policy": "conv-gru", "hidden_size": 32, "batch_size": 4000, "rollout_len": 150,
+    "lr_out": 0.005, "optimizer": "sgd", "baseline": "value", "metric": "reward",
+}
+"""The LOLA paper's Coin Game setting (alshedivat/lola, ``scripts/run_lola.py`` defaults for
+``CoinGame`` run by ``lola/train_cg.py``; gamma 0.96, 100,000 updates): 4000 episodes of 150
+rounds per update, plain steps of 0.005, two 3 x 3 convolutions of 20 channels and a
+recurrent layer of 32 units (``"conv-gru"``, see `CoinConvGRUPolicy`), a learned value
+baseline. As NL-PG through DiCE; the paper's LOLA-PG
+used its own estimator, and its value head is trained with plain steps of 1 on TD targets
+(here Adam on returns-to-go)."""
+
+
+LOLA_PAPER_PG: dict[str, Any] = {"batch_size": 4000, "rollout_len": 150, "lr": 1.0,
+                                 "lr_v": 1.0, "eta": 1.0}
+"""The LOLA paper's policy-gradient settings (``scripts/run_lola.py`` defaults for the IPD and
+matching pennies: 600,000 episodes in batches of 4000, i.e. 150 updates, of 150 rounds; plain
+steps of 1 for the policy and the value table)."""
+
+
+POLA_IPD: dict[str, Any] = {
+    "batch_size": 2000, "rollout_len": 50, "lr_out": 0.003, "lr_in": 0.005, "lr_v": 0.0005,
+    "inner_steps": 2, "outer_steps": 200, "beta_in": 10.0, "beta_out": 100.0,
+    "optimizer": "adam", "baseline": "value", "baseline_form": "mao", "metric": "reward",
+    "om_batches": 200, "lr_om": 0.003,
+}
+"""POLA-DiCE and POLA-OM on the IPD as in the POLA code (README commands for Fig. 4, run by
+``jax_files/POLA_dice_jax.py``; gamma 0.96 and the contribution-game IPD with factor 1.33,
+`lola_games.games.paper.contribution_ipd`): 2000 episodes of 50 rounds per rollout;
+2 inner steps of plain SGD 0.005 with ``inner_beta`` 10; 200 outer steps of Adam 0.003
+(restarted at every update) with ``outer_beta`` 100; a learned value baseline trained with
+Adam 0.0005 and used in the Loaded-DiCE form with GAE lambda 1 (``"mao"`` here); the mean
+reward per round logged. POLA-OM: 200 rollouts per update for the opponent model, one step
+each; the code's ``--om_lr_p`` is unused there, and the model's optimizer is the policy's
+own (Adam with ``lr_out`` 0.003), so ``lr_om`` is 0.003. Left out: the code's value target
+also bootstraps the value of the state after the last round, and each inner step also
+takes an SGD step of ``lr_v`` on the opponent's value function (0.0005, twice per update)."""
+
+
+POLA_LOLA_DICE_IPD: dict[str, Any] = {
+    **POLA_IPD, "inner_steps": 1, "outer_steps": 1, "beta_in": 0.0, "beta_out": 0.0,
+    "lr_in": 0.05,
+}
+"""The POLA paper's LOLA-DiCE baseline on the IPD (README command for Fig. 4: one inner and
+one outer step, both betas 0, inner SGD 0.05, 20,001 updates)."""
+
+
+POLA_DICE_COIN: dict[str, Any] = {
+    **POLA_IPD, "policy": "coin-gru", "hidden_size": 64, "batch_size": 1000, "lr_in": 0.01,
+    "inner_steps": 4, "beta_in": 5.0, "beta_out": 150.0,
+}
+"""POLA-DiCE on the Coin Game as in the POLA code (README command for Fig. 5, "Edited: July
+3, 2023", 251 updates, i.e. 50,200 outer steps; gamma 0.96, the 3 x 3 board): 1000 episodes
+of 50 rounds per rollout; 4 inner steps of plain SGD 0.01 with ``inner_beta`` 5; 200 outer
+steps of Adam 0.003 (restarted at every update) with ``outer_beta`` 150; the value baseline
+as on the IPD; the POLA paper's network, a dense layer of 64 units (ReLU), a GRU of 64
+units and a linear head (``"coin-gru"``). As for the LOLA-DiCE baseline there
+(`POLA_COIN`), the code's value function is a GRU over the
+history (here an MLP of the board) and its two players see red's view of the board (here
+each its own)."""
+
+
+POLA_OM_COIN: dict[str, Any] = {**POLA_DICE_COIN, "inner_steps": 6, "beta_in": 15.0}
+"""POLA-OM on the Coin Game as in the POLA code (README command for Fig. 5): the POLA-DiCE
+setting with 6 inner steps and ``inner_beta`` 15; the opponent model is fitted on 200
+rollouts per update, one step each, as on the IPD."""
