@@ -34,7 +34,7 @@ from lola_games.experiments.lola_higher_order import (
     PAPER_HIGHER_ORDER,
     group_means,
 )
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.iterated import IteratedGame
 
 

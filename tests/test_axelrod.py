@@ -117,7 +117,7 @@ def test_axelrod_strategies_in_a_tournament(tmp_path):
 
 
 def test_exported_learned_policy_plays_in_axelrod():
-    from lola_games.runner.train import train
+    from lola_games.runner.training import train
 
     run = train("ipd", ["lola", "lola"], n_seeds=2, n_updates=5, seed=0)
     player = axelrod_player(run.final_params[0][0])

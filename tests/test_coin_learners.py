@@ -30,7 +30,7 @@ from lola_games.rollouts.coin import coin_metrics, sample_coin_rollout
 from lola_games.rollouts.games import build_modules
 from lola_games.runner.outcomes import outcome_shares, summary_line
 from lola_games.runner.run import load_run
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.dice import dice_objective, discounted_returns, normalised_discounted_return
 
 GAME = CoinGame(3, 150)

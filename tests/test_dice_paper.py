@@ -20,7 +20,7 @@ import pytest
 
 from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.published import DICE_PAPER
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 SEEDS, UPDATES = 16, 200
 NAIVE = {k: v for k, v in DICE_PAPER.items()

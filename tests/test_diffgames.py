@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from lola_games.agents import SOS, NaiveLearner, TitForTat, make_agent
-from lola_games.cli.main import main
+from lola_games.cli.app import main
 from lola_games.games.differentiable import DIFF_GAMES, CustomGameRecord, DifferentiableGame
 from lola_games.games.matrix import GAMES
 from lola_games.games.registry import get_any_game
 from lola_games.runner.run import load_run
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.iterated import IteratedGame, game_values
 
 DT = torch.float64

@@ -21,7 +21,7 @@ from lola_games.agents.cola import (
 from lola_games.analysis.consistency import hola_consistency, network_consistency
 from lola_games.games.differentiable import DifferentiableGame
 from lola_games.games.registry import get_any_game
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.iterated import game_values
 
 DT = torch.float64

@@ -29,7 +29,7 @@ from lola_games.agents.lola_pg import (
 )
 from lola_games.games.registry import get_game
 from lola_games.rollouts import TabularPolicy, log_probs, sample_rollout
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.dice import dice_objective, discounted_returns
 
 S, B, T, GAMMA = 3, 32, 12, 0.9

@@ -14,7 +14,7 @@ from lola_games.agents.mfos.meta import (
     meta_train,
     mfos_chicken,
 )
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.exact import exact_values
 
 TINY = MFOSConfig(batch_size=4, meta_episodes=2, inner_steps=4, hidden_size=8)

@@ -9,7 +9,7 @@ from lola_games.agents import make_agent
 from lola_games.agents.online import Round, play_episode
 from lola_games.games.registry import get_game
 from lola_games.runner.checkpoint import load_final_params
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 ONLINE = ("nl-q", "jal-q", "phc", "wolf-phc")
 

@@ -10,7 +10,7 @@ from lola_games.agents.base import Context
 from lola_games.agents.opponent_model import fit_policy_model, memory_one_mle
 from lola_games.games.registry import get_game
 from lola_games.rollouts import TabularPolicy, sample_rollout
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 GAME = get_game("ipd")
 OWN = torch.tensor([[0.5, -1.0, 0.3, 1.2, -0.4], [1.0, 2.0, -2.0, 1.0, -1.0]])

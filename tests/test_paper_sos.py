@@ -9,7 +9,7 @@ import pytest
 
 from lola_games.agents import make_agent
 from lola_games.runner.outcomes import outcome_shares
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 
 def learner(name, alpha):

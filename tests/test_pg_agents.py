@@ -26,7 +26,7 @@ from lola_games.rollouts import (
     sample_rollout,
     seed_forward,
 )
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.exact import discounted_values
 
 

@@ -15,7 +15,7 @@ from lola_games.analysis import plots as plotting
 from lola_games.games.registry import get_game
 from lola_games.runner.run import load_run
 from lola_games.runner.rundir import RunDirectory
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 
 @pytest.fixture(scope="module")

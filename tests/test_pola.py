@@ -11,7 +11,7 @@ from lola_games.functional.parameterisations import MLP, Tabular
 from lola_games.functional.proximal import memory_one_kl, params_l2, proximal_loss, solve
 from lola_games.games.paper import contribution_ipd
 from lola_games.runner.run import load_run
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.exact import discounted_values
 
 STATES = ("start", "CC", "CD", "DC", "DD")

@@ -31,7 +31,7 @@ from lola_games.rollouts import (
     seed_forward,
 )
 from lola_games.rollouts.coin import sample_coin_rollout
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -217,7 +217,7 @@ def test_evaluator_scores_against_fixed_strategies():
 
 
 def test_bad_options_and_impossible_combinations(tmp_path, capsys):
-    from lola_games.cli.main import main
+    from lola_games.cli.app import main
     for kwargs, match in (({"inner_steps": 0}, "inner_steps"), ({"outer_steps": 1.5},
                           "outer_steps"), ({"beta_out": -1.0}, "beta_out"),
                           ({"beta_in": float("nan")}, "beta_in"), ({"om_batches": 0},
@@ -237,7 +237,7 @@ def test_bad_options_and_impossible_combinations(tmp_path, capsys):
 
 
 def test_runner_resume_and_cli(tmp_path, capsys):
-    from lola_games.cli.main import main
+    from lola_games.cli.app import main
 
     agent = POLAOM(batch_size=8, rollout_len=6, outer_steps=2, om_batches=2)
     full = train("ipd", (agent, agent), n_seeds=2, n_updates=3, seed=0, out_dir=tmp_path / "a")
@@ -406,7 +406,7 @@ def test_coin_game_bad_input():
 def test_coin_game_from_the_cli(tmp_path, capsys):
     import json
 
-    from lola_games.cli.main import main
+    from lola_games.cli.app import main
 
     code = main(["train", "--game", "coin_game", "--agents", "pola-dice", "pola-om", "--policy",
                  "coin-gru", "--hidden-size", "8", "--batch-size", "8", "--rollout-len", "10",

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lola_games.cli.main import main as cli_main
+from lola_games.cli.app import main as cli_main
 from lola_games.experiments.reproduce import EXPERIMENTS, reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,7 +160,7 @@ def test_every_experiment_has_three_sizes():
 
 def test_scripts_run(tmp_path):
     runs = tmp_path / "runs"
-    subprocess.run([sys.executable, "-m", "lola_games.cli.main", "reproduce", "lookahead",
+    subprocess.run([sys.executable, "-m", "lola_games.cli.app", "reproduce", "lookahead",
                     "--smoke", "--out", str(runs), "--formats", "png", "--no-progress"],
                    check=True, capture_output=True)
     assert (runs / "lookahead_ipd.png").exists()

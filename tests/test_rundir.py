@@ -6,7 +6,6 @@ Every test here failed on lola-games 0.1 (the runner before named metrics).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import tracemalloc
@@ -16,18 +15,16 @@ import numpy as np
 import pytest
 import torch
 
+import lola_games.runner.rundir as rundir_module
+import lola_games.runner.training as train_module
 from lola_games.agents import LOLA, LOLADiCE, NaiveLearner, NaivePG, make_agent
-from lola_games.cli.main import main
+from lola_games.cli.app import main
 from lola_games.experiments.reproduce import reproduce
 from lola_games.functional.optim import AdamState, SGDState
 from lola_games.runner.checkpoint import decode_state, encode_state, load_final_params, safe_load
 from lola_games.runner.files import RunDirectoryError
 from lola_games.runner.run import load_run
-from lola_games.runner.train import Interrupted, train
-
-# The module, not the function ``lola_games.runner.train`` that the package exports under the
-# same name (``import lola_games.runner.train as m`` finds the function).
-train_module = importlib.import_module("lola_games.runner.train")
+from lola_games.runner.training import Interrupted, train
 
 
 def exact(out=None, **kw):
@@ -404,7 +401,7 @@ def test_resume_reads_metrics_once_and_streams(tmp_path, monkeypatch):
     agents = [NaiveLearner(), NaiveLearner()]
     exact(out, agents=agents, n_seeds=64, n_updates=300, checkpoint_every=300)
     size = (out / "metrics.csv").stat().st_size
-    runlog = importlib.import_module("lola_games.runner.rundir")
+    runlog = rundir_module
 
     scans = []
     real = runlog.scan_metrics

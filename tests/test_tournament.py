@@ -2,15 +2,15 @@
 input, and identical run directories on every backend."""
 
 import csv
-import importlib
 import os
 
 import numpy as np
 import pytest
 import torch
 
+import lola_games.runner.training as training_module
 from lola_games.agents import make_agent
-from lola_games.cli.main import main
+from lola_games.cli.app import main
 from lola_games.experiments.sweep import parse_grid, sweep
 from lola_games.experiments.tournament import (
     PRESETS,
@@ -68,7 +68,7 @@ def test_a_finished_pairing_is_not_rerun_and_an_interrupted_one_resumes(tmp_path
     kwargs = dict(n_seeds=3, n_updates=6, formats=(), hparams={"rollout_len": 10})
     whole = tournament("ipd", agents, out=tmp_path / "whole", **kwargs)
 
-    train_module = importlib.import_module("lola_games.runner.train")  # the module, not train()
+    train_module = training_module
     real = train_module._update_all
     calls = {"n": 0}
 
@@ -164,7 +164,7 @@ def test_ray_writes_the_same_run_directories(tmp_path):
         run_grid(_grid_tasks(tmp_path / "b"), backend)
         # an interrupted run travels to the worker and is resumed there
         resumed = _grid_tasks(tmp_path / "c")[1]
-        from lola_games.runner.train import train
+        from lola_games.runner.training import train
 
         kw = dict(resumed.train_kwargs, n_updates=1)
         train("ipd", list(resumed.agents), out_dir=resumed.out_dir, **kw)

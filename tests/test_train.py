@@ -7,13 +7,13 @@ import pytest
 import torch
 
 from lola_games.agents import LOLA, NaiveLearner, TitForTat, make_agent
-from lola_games.cli.main import main
+from lola_games.cli.app import main
 from lola_games.core.device import resolve_device
 from lola_games.runner.metrics_io import metric_columns
 from lola_games.runner.outcomes import outcome_shares, summary_line
 from lola_games.runner.run import load_run
 from lola_games.runner.rundir import RunDirectory
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 from lola_games.values.exact import exact_values
 
 

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import TypeVar
 
-from lola_games.runner.train import Interrupted
+from lola_games.runner.training import Interrupted
 
 __all__ = ["EXIT_INTERRUPTED", "RUN_ERRORS", "TRAIN_ERRORS", "error_line", "interrupted",
            "guarded"]

@@ -40,7 +40,7 @@ from lola_games.agents.naive import NaiveLearner
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Reproduction, write_rows
 from lola_games.games.registry import get_game
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 __all__ = ["ROWS", "SIZES", "PUBLISHED", "reproduce"]
 

@@ -1,6 +1,6 @@
 """Paper reproductions: published settings, one command per figure.
 
-Each experiment is a set of runs of `lola_games.runner.train.train` (one run directory each,
+Each experiment is a set of runs of `lola_games.runner.training.train` (one run directory each,
 under ``out/<key>``) followed by its figures and a results table (``out/results.md`` and
 ``.csv``, see `lola_games.analysis.plots.results_table`)::
 
@@ -87,7 +87,7 @@ from lola_games.experiments.base import (
 )
 from lola_games.runner.grid import RunTask, run_grid
 from lola_games.runner.rundir import Run, load_run
-from lola_games.runner.train import resolve_game
+from lola_games.runner.training import resolve_game
 
 __all__ = ["RunSpec", "Experiment", "EXPERIMENTS", "SIZES", "Reproduction", "reproduce",
            "write_rows"]

@@ -48,7 +48,7 @@ from lola_games.games.matrix import MatrixGame
 from lola_games.interop.axelrod import AxelrodStrategy
 from lola_games.runner.grid import Backend, RunResult, RunTask, plan, run_grid
 from lola_games.runner.rundir import load_run
-from lola_games.runner.train import resolve_game
+from lola_games.runner.training import resolve_game
 
 __all__ = ["Entrant", "TournamentResult", "Preset", "PRESETS", "entrants", "pairings",
            "tournament", "tournament_tasks", "collect", "plot_heatmap", "plot_ranking",

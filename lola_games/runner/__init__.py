@@ -27,7 +27,7 @@ from lola_games.runner.rundir import (
     split_column,
     stack_updates,
 )
-from lola_games.runner.train import (
+from lola_games.runner.training import (
     OUTCOMES,
     Interrupted,
     evaluation_generator,

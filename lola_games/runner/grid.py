@@ -1,4 +1,4 @@
-"""Run grids: many runs of `lola_games.runner.train.train` through one backend.
+"""Run grids: many runs of `lola_games.runner.training.train` through one backend.
 
 A grid is a list of `RunTask` (tournament pairings, a hyper-parameter sweep, a
 reproduction's runs). `run_grid` checks every task's run directory first (nothing

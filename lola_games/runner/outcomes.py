@@ -1,5 +1,5 @@
 """Named outcomes of a run: the share of seeds at each outcome of its game, and the one-line
-summary of a run that `lola_games.runner.train` users (and the command line) print.
+summary of a run that `lola_games.runner.training` users (and the command line) print.
 
 `OUTCOMES` judges the final update of each seed; games without an entry use their
 ``reference_levels``.

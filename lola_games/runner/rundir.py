@@ -17,7 +17,7 @@ link is refused, never followed.
   score, reward per step -- always; memory-one runs add ``p_<state>``, P(action 0) in that
   state from the player's own side; other games add their own). Rows are appended and flushed
   as the run goes, so an interrupted run keeps what it logged; numbers have full precision.
-* ``checkpoint.pt`` -- what `lola_games.runner.train.train` resumes from: the update index,
+* ``checkpoint.pt`` -- what `lola_games.runner.training.train` resumes from: the update index,
   params, agent states and RNG state, the run's identity (seed and settings) and a SHA-256 of
   the metrics rows logged up to it, so that a checkpoint that does not belong to the run or
   metrics that were changed or lost are refused. Plain tensors and containers only; it is read

@@ -1,5 +1,5 @@
 """The checked settings of a training run (`RunSetup`) and what builds them from the
-arguments of `lola_games.runner.train.train`.
+arguments of `lola_games.runner.training.train`.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def prepare_run(game: Any, agents: Sequence[Agent | str], n_seeds: int, n_update
                 gamma: float, device: str | torch.device, seed: int, dtype: torch.dtype | str,
                 label: str | None, log_every: int, checkpoint_every: int,
                 evaluate: Evaluator | None) -> RunSetup:
-    """Check the arguments of `lola_games.runner.train.train` and build the run's settings.
+    """Check the arguments of `lola_games.runner.training.train` and build the run's settings.
 
     Args:
         game: a game object or name (see `resolve_game`).
@@ -154,7 +154,7 @@ def prepare_run(game: Any, agents: Sequence[Agent | str], n_seeds: int, n_update
         evaluate: an evaluator, or ``None`` for the game's default.
 
     Raises:
-        ValueError: see `lola_games.runner.train.train`.
+        ValueError: see `lola_games.runner.training.train`.
         TypeError: an evaluator that is not callable, a label that is not a string.
     """
     game = resolve_game(game)

@@ -1,4 +1,4 @@
-"""One run of a grid: `RunTask` (the arguments of `lola_games.runner.train.train`),
+"""One run of a grid: `RunTask` (the arguments of `lola_games.runner.training.train`),
 `RunResult`, and `execute` that every backend's worker calls.
 """
 
@@ -14,13 +14,13 @@ import torch
 
 from lola_games.games.registry import game_from_spec
 from lola_games.runner.files import RUN_FILES
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 __all__ = ["RunTask", "RunResult", "execute", "execute_shipped", "execute_in_worker"]
 
 @dataclass(frozen=True)
 class RunTask:
-    """One run of a grid: the arguments of `lola_games.runner.train.train`.
+    """One run of a grid: the arguments of `lola_games.runner.training.train`.
 
     Attributes:
         key: the run's name in the grid (unique).

@@ -16,7 +16,7 @@ from lola_games.games.registry import all_game_names
 from lola_games.rollouts.games import COIN_POLICIES, MATRIX_POLICIES
 from lola_games.runner.outcomes import summary_line
 from lola_games.runner.run import Run
-from lola_games.runner.train import train
+from lola_games.runner.training import train
 
 
 class _Parser(argparse.ArgumentParser):
