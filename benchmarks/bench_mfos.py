@@ -5,7 +5,7 @@ The reference is the structure of the official M-FOS code, written out here: an
 covariance, a meta-environment that forms each game's value with ``torch.inverse(I - gamma P)``
 and steps the naive learners with ``torch.autograd.grad``, a Python list per quantity filled
 step by step, and a PPO update of 4 full-batch epochs with ``torch.optim.Adam``. The batched
-side is :mod:`lola_games.agents.mfos.meta` (the same meta-episode: 100 inner steps, then the same PPO
+side is `lola_games.agents.mfos` (the same meta-episode: 100 inner steps, then the same PPO
 update): the LU solve of :mod:`lola_games.values.exact`, a diagonal Gaussian written out, and seeds
 batched (``--seeds``: meta-training runs at once, compared per seed-meta-episode).
 
@@ -150,7 +150,7 @@ def main() -> None:
             params, state = batched_ppo(params, state, adam, *ep[:4], cfg)
         sync()
         rate = S * args.episodes / (time.perf_counter() - t0)
-        print(f"lola_games.agents.mfos.meta, batch {B}, {S} seed(s): {rate:.3f} seed-meta-episodes/s, "
+        print(f"lola_games.agents.mfos, batch {B}, {S} seed(s): {rate:.3f} seed-meta-episodes/s, "
               f"{rate / loop_rate:.2f}x")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,20 +21,6 @@ OPEN = re.compile(r"^(\s*)```(\w*)")
 # optional extras: a block that needs one is skipped where it is not installed
 EXTRAS = {"axelrod", "stable_baselines3", "ray", "torchrl"}
 
-# the subpackages of the restructured package layout that the examples import; until that
-# layout is installed, a block that imports one of them is skipped (and runs once it is)
-NEW_LAYOUT = ("lola_games.functional", "lola_games.values", "lola_games.rollouts",
-              "lola_games.interop", "lola_games.runner", "lola_games.experiments",
-              "lola_games.analysis", "lola_games.core", "lola_games.games.",
-              "lola_games.agents.mfos")
-
-
-def _new_layout_installed() -> bool:
-    """Whether the imported ``lola_games`` has the restructured subpackages (judged by its
-    own files, so that another checkout's editable install cannot answer for it)."""
-    import lola_games
-
-    return (Path(lola_games.__file__).parent / "runner" / "__init__.py").is_file()
 
 
 def python_blocks(path: Path) -> list[tuple[int, str, bool]]:
@@ -91,11 +78,6 @@ def test_example_runs(path, line, code, tmp_path, monkeypatch):
         top = (e.name or "").split(".")[0]
         if top in EXTRAS:
             pytest.skip(f"needs the optional package {top!r}")
-        if (e.name or "").startswith(NEW_LAYOUT) and not _new_layout_installed():
-            pytest.skip(f"imports {e.name!r} of the restructured package layout, "
-                        f"which is not installed yet")
         raise
     finally:
-        import matplotlib.pyplot as plt
-
         plt.close("all")

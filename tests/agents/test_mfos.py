@@ -110,7 +110,7 @@ def test_bad_config(field, value):
 
 
 def test_reproduce_mfos_smoke_through_the_cli(tmp_path, capsys):
-    from lola_games.cli import main as cli
+    from lola_games.cli import app as cli
 
     code = cli.main(["reproduce", "mfos", "--smoke", "--out", str(tmp_path), "--formats", "png",
                      "--no-progress"])
@@ -132,7 +132,7 @@ def test_reproduce_mfos_smoke_through_the_cli(tmp_path, capsys):
 
 
 def test_meta_train_and_play_through_the_cli(tmp_path, capsys):
-    from lola_games.cli import main as cli
+    from lola_games.cli import app as cli
 
     out = str(tmp_path / "m")
     assert cli.main(["meta-train", "--game", "chicken_mfos", "--opponent", "naive", "--seeds",

@@ -12,7 +12,7 @@ import torch
 
 from lola_games.values.dice import dice_objective, discounted_returns
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "unofficial_port_lola_dice.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "unofficial_port_lola_dice.py"
 
 
 @pytest.fixture(scope="module")

@@ -240,6 +240,52 @@ def _boards(env):
     return [(*env.cells[b].tolist(), int(env.coin_owner[b])) for b in range(env.batch_size)]
 
 
+def _chasing_actions(rng, pz, grid_size):
+    """Random actions ``[B, 2]``, mostly toward the coin (many simultaneous pickups)."""
+    actions = rng.integers(0, 4, size=(len(pz), 2))
+    chase = rng.random((len(pz), 2)) < 0.7
+    for b, e in enumerate(pz):
+        red, blue, coin, _ = e.board
+        for i, cell in enumerate((red, blue)):
+            if chase[b, i]:
+                actions[b, i] = _toward_coin(grid_size, cell, coin)
+    return actions
+
+
+def _same_boards(env, pz, pz_out, obs, reset):
+    """After a step: the same boards (or, at an automatic reset, restart the PettingZoo envs
+    on the batched env's boards) and the same observations."""
+    if reset:
+        assert env.round == 0 and all(trunc["player_0"] for *_, trunc, _ in pz_out)
+        for b, e in enumerate(pz):
+            e.reset(options={"cells": env.cells[b].tolist(),
+                             "coin_owner": int(env.coin_owner[b])})
+    else:
+        assert _boards(env) == [e.board for e in pz]
+    for b, e in enumerate(pz):
+        pz_obs = e._observations()
+        for i, agent in enumerate(AGENTS):
+            np.testing.assert_array_equal(obs[b, i].numpy(), pz_obs[agent])
+
+
+def _same_step(b, pz_out, rewards, terminated, truncated, info):
+    """Assert that batch entry ``b`` of a batched step equals a PettingZoo step's output;
+    return (own pickups, other pickups, 0/1 for a simultaneous pickup of a red/blue coin or
+    None)."""
+    o, r, term, trunc, inf = pz_out
+    for i, agent in enumerate(AGENTS):
+        np.testing.assert_array_equal(info["final_obs"][b, i].numpy(), o[agent])
+        assert rewards[b, i].item() == r[agent]
+        assert bool(info["picked_own"][b, i]) == inf[agent]["picked_own_coin"]
+        assert bool(info["picked_other"][b, i]) == inf[agent]["picked_other_coin"]
+    assert bool(truncated[b]) == trunc["player_0"]
+    assert not terminated[b] and not term["player_0"]
+    own = sum(inf[a]["picked_own_coin"] for a in AGENTS)
+    other = sum(inf[a]["picked_other_coin"] for a in AGENTS)
+    simultaneous = all(inf[a]["picked_own_coin"] or inf[a]["picked_other_coin"] for a in AGENTS)
+    return own, other, (0 if inf["player_0"]["picked_own_coin"] else 1) if simultaneous else None
+
+
 @pytest.mark.parametrize("grid_size", [2, 3, 5])
 def test_batched_env_matches_pettingzoo_step_for_step(grid_size):
     """Same boards, observations, rewards, pickups and ends for the same actions and the same
@@ -262,41 +308,17 @@ def test_batched_env_matches_pettingzoo_step_for_step(grid_size):
     rng = np.random.default_rng(0)
     both, own, other = [0, 0], 0, 0  # both: simultaneous pickups of a red / a blue coin
     for t in range(2 * max_cycles):
-        actions = rng.integers(0, 4, size=(batch, 2))
-        chase = rng.random((batch, 2)) < 0.7  # mostly run for the coin: many simultaneous pickups
-        for b, e in enumerate(pz):
-            red, blue, coin, _ = e.board
-            for i, cell in enumerate((red, blue)):
-                if chase[b, i]:
-                    actions[b, i] = _toward_coin(grid_size, cell, coin)
+        actions = _chasing_actions(rng, pz, grid_size)
         pz_out = [e.step({a: int(actions[b, i]) for i, a in enumerate(AGENTS)})
                   for b, e in enumerate(pz)]
         replay["coins"] = torch.tensor([e.board[2] for e in pz])
         obs, rewards, terminated, truncated, info = env.step(torch.from_numpy(actions))
-        final = info["final_obs"]
-        for b, (o, r, term, trunc, inf) in enumerate(pz_out):
-            for i, agent in enumerate(AGENTS):
-                np.testing.assert_array_equal(final[b, i].numpy(), o[agent])
-                assert rewards[b, i].item() == r[agent]
-                assert bool(info["picked_own"][b, i]) == inf[agent]["picked_own_coin"]
-                assert bool(info["picked_other"][b, i]) == inf[agent]["picked_other_coin"]
-            assert bool(truncated[b]) == trunc["player_0"]
-            assert not terminated[b] and not term["player_0"]
-            own += sum(inf[a]["picked_own_coin"] for a in AGENTS)
-            other += sum(inf[a]["picked_other_coin"] for a in AGENTS)
-            if all(inf[a]["picked_own_coin"] or inf[a]["picked_other_coin"] for a in AGENTS):
-                both[0 if inf["player_0"]["picked_own_coin"] else 1] += 1
-        if (t + 1) % max_cycles == 0:  # auto-reset: restart the PettingZoo envs on its boards
-            assert env.round == 0 and all(trunc["player_0"] for *_, trunc, _ in pz_out)
-            for b, e in enumerate(pz):
-                e.reset(options={"cells": env.cells[b].tolist(),
-                                 "coin_owner": int(env.coin_owner[b])})
-        else:
-            assert _boards(env) == [e.board for e in pz]
-        for b, e in enumerate(pz):
-            pz_obs = e._observations()
-            for i, agent in enumerate(AGENTS):
-                np.testing.assert_array_equal(obs[b, i].numpy(), pz_obs[agent])
+        for b, out in enumerate(pz_out):
+            picked = _same_step(b, out, rewards, terminated, truncated, info)
+            own, other = own + picked[0], other + picked[1]
+            if picked[2] is not None:
+                both[picked[2]] += 1
+        _same_boards(env, pz, pz_out, obs, reset=(t + 1) % max_cycles == 0)
     assert min(both) > 5 and own > 50 and other > 50  # the rules were all exercised
 
 

@@ -350,7 +350,7 @@ def test_tabular_chain_branches_agree():
 def test_cli_options_of_the_sampled_learners(tmp_path, capsys):
     import json
 
-    from lola_games.cli import main as cli
+    from lola_games.cli import app as cli
 
     out = tmp_path / "run"
     code = cli.main(["train", "--agents", "lola-dice", "lola-pg", "--seeds", "2", "--updates",

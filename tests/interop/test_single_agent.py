@@ -343,7 +343,7 @@ def test_sb3_ppo_learns_to_cooperate_with_tft():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parents[1] / "examples" / "sb3_vs_tft.py"
+    path = Path(__file__).parents[2] / "examples" / "sb3_vs_tft.py"
     spec = importlib.util.spec_from_file_location("sb3_vs_tft", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)

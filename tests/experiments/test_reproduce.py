@@ -17,7 +17,7 @@ import pytest
 from lola_games.cli.app import main as cli_main
 from lola_games.experiments.reproduce import EXPERIMENTS, reproduce
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _rows(result):

@@ -86,7 +86,7 @@ def test_gap_checks_script_runs_and_rejects_bad_sizes(capsys):
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "diffgames_gaps.py"
+    path = Path(__file__).resolve().parents[2] / "scripts" / "diffgames_gaps.py"
     spec = importlib.util.spec_from_file_location("diffgames_gaps", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
