@@ -82,7 +82,10 @@ class SGD:
         lr: learning rate, a float or a tensor (a tensor that requires grad receives
             hyper-gradients; a non-scalar tensor must broadcast to every parameter, e.g.
             ``[S, 1]`` per-seed rates for parameters ``[S, 5]``).
-        momentum, dampening, nesterov, weight_decay: as in ``torch.optim.SGD``.
+        momentum: momentum factor, as in ``torch.optim.SGD``.
+        dampening: dampening of the momentum, as in ``torch.optim.SGD``.
+        nesterov: Nesterov momentum, as in ``torch.optim.SGD``.
+        weight_decay: L2 penalty, as in ``torch.optim.SGD``.
     """
 
     def __init__(
@@ -161,7 +164,9 @@ class Adam:
 
     Args:
         lr: learning rate, a float or a tensor (see `SGD`).
-        betas, eps, weight_decay: as in ``torch.optim.Adam`` (``eps`` must be > 0).
+        betas: decay rates of the moment estimates, as in ``torch.optim.Adam``.
+        eps: term added to the denominator, as in ``torch.optim.Adam`` (must be > 0).
+        weight_decay: L2 penalty, as in ``torch.optim.Adam``.
     """
 
     def __init__(

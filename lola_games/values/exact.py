@@ -216,8 +216,9 @@ def discounted_visits(
     """Expected discounted visits of each outcome, ``sum_t gamma^t P(o_t = s)``.
 
     Args:
-        logits_0, logits_1: memory-one logits ``[..., 5]`` of players 0 and 1, each from
-            its own side; leading dimensions broadcast.
+        logits_0: player 0's memory-one logits ``[..., 5]`` from its own side.
+        logits_1: player 1's memory-one logits ``[..., 5]`` from its own side; leading
+            dimensions broadcast with ``logits_0``.
         gamma: discount in ``[0, 1)``.
 
     Returns:
@@ -281,8 +282,9 @@ def exact_values(
 
     Args:
         game: a 2-action `MatrixGame` or the name of one.
-        logits_0, logits_1: ``[..., 5]`` logits (start, CC, CD, DC, DD), each from its own
-            player's side; leading dimensions broadcast; same device; any floating dtype.
+        logits_0: player 0's ``[..., 5]`` logits (start, CC, CD, DC, DD) from its own side;
+            leading dimensions broadcast with ``logits_1``; any floating dtype.
+        logits_1: player 1's ``[..., 5]`` logits from its own side, on the same device.
         gamma: discount in ``[0, 1)``: a number or a one-element tensor (which may require
             grad).
 
