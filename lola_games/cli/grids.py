@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lola_games.agents.base import Agent
-from lola_games.cli.agent_settings import build_agents
 from lola_games.analysis import plots as plotting
+from lola_games.cli.agent_settings import build_agents
 from lola_games.cli.errors import guarded
 from lola_games.cli.options import parse_agent_spec
 from lola_games.cli.train_cmd import check_out

@@ -6,7 +6,6 @@ from dataclasses import replace
 from typing import Any
 
 from lola_games.agents.mfos.meta import (
-    OPPONENTS,
     MetaTraining,
     MFOSConfig,
     meta_train,

@@ -9,13 +9,17 @@ handler (a ``"module:attr"`` string, loaded after parsing) does the work.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
-import tomllib
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lola_games.core.builtins import builtin_game_names
+
+TOML = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+"""The TOML reader (Python 3.10: the ``tomli`` package)."""
 
 __all__ = ["Formatter", "Parser", "add_common", "add_config_options", "parse_value",
            "parse_agent_spec", "positive_int", "config_defaults", "DEVICE_HELP"]
@@ -174,7 +178,7 @@ def config_defaults(path: str, parser: argparse.ArgumentParser) -> dict[str, Any
         if file.suffix == ".json":
             raw = _from_run_config(json.loads(file.read_text()))
         else:
-            raw = tomllib.loads(file.read_text())
+            raw = TOML.loads(file.read_text())
     except (OSError, ValueError) as e:
         raise ValueError(f"--config {path}: {e}") from None
     dests = {a.option_strings[0][2:].replace("-", "_"): a for a in parser._actions
@@ -192,8 +196,9 @@ def config_defaults(path: str, parser: argparse.ArgumentParser) -> dict[str, Any
 
 def _typed(action: argparse.Action, value: Any) -> Any:
     """A config value as the option would parse it."""
+    convert: Any = action.type or str
     if isinstance(value, Sequence) and not isinstance(value, str):
-        return [str(v) if action.type is None else action.type(str(v)) for v in value]
+        return [convert(str(v)) for v in value]
     if action.type is not None and not isinstance(value, bool):
-        return action.type(str(value))  # type: ignore[operator]
+        return convert(str(value))
     return value

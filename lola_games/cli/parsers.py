@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from lola_games.cli.names import EXPERIMENT_NAMES, MFOS_OPPONENTS, PRESET_NAMES
 from lola_games.cli.options import (
@@ -24,7 +25,7 @@ AGENTS_HELP = ("agents, each NAME or NAME:KEY=VALUE,... (per-agent settings, e.g
                f"{', '.join(builtin_agent_names())}")
 
 
-def _sub(subparsers: argparse._SubParsersAction, name: str, handler: str, **kwargs: str
+def _sub(subparsers: argparse._SubParsersAction, name: str, handler: str, **kwargs: Any
          ) -> argparse.ArgumentParser:
     p = subparsers.add_parser(name, formatter_class=Formatter, **kwargs)
     p.set_defaults(handler=handler, subparser=p)
