@@ -104,7 +104,7 @@ def check_out(out: str | Path, resume: bool, overwrite: bool) -> None:
         ValueError: ``out`` holds files and neither flag was given (naming both).
     """
     path = Path(out)
-    if resume or overwrite or not path.is_dir() or not any(path.iterdir()):
+    if not str(out) or resume or overwrite or not path.is_dir() or not any(path.iterdir()):
         return
     raise ValueError(f"--out {out} already holds results: pass --resume to continue them or "
                      f"--overwrite to replace them")
@@ -112,7 +112,7 @@ def check_out(out: str | Path, resume: bool, overwrite: bool) -> None:
 
 def _train(args: argparse.Namespace, hparams: dict[str, Any]) -> Run:
     game = args.game or "ipd"
-    out = args.out or default_out(game, args.agents)
+    out = default_out(game, args.agents) if args.out is None else args.out
     check_out(out, args.resume, args.overwrite)
     check_opponent_model([parse_agent_spec(a)[0] for a in args.agents], hparams)
     agents = build_agents(args.agents, hparams)
