@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from lola_games.core.builtins import AGENT_ENTRIES
 from lola_games.core.registry import Registry
 
 if TYPE_CHECKING:
@@ -17,37 +18,7 @@ AGENTS: Registry[type[Agent]] = Registry("agent", group="lola_games.agents")
 """Agent classes by registry name, loaded on first use; installed packages add theirs through
 the entry-point group ``lola_games.agents``."""
 
-for _name, _entry in (
-    ("naive", "lola_games.agents.naive:NaiveLearner"),
-    ("cgd", "lola_games.agents.cgd:CGD"),
-    ("cola", "lola_games.agents.cola:COLA"),
-    ("cola-short", "lola_games.agents.cola:COLAShort"),
-    ("eg", "lola_games.agents.extragradient:EG"),
-    ("tft", "lola_games.agents.fixed:TitForTat"),
-    ("allc", "lola_games.agents.fixed:AlwaysCooperate"),
-    ("alld", "lola_games.agents.fixed:AlwaysDefect"),
-    ("random", "lola_games.agents.fixed:RandomAgent"),
-    ("hola", "lola_games.agents.hola:HOLA"),
-    ("lola", "lola_games.agents.lola:LOLA"),
-    ("lookahead-lola", "lola_games.agents.lola:LookaheadLOLA"),
-    ("lola-dice", "lola_games.agents.pg:LOLADiCE"),
-    ("naive-pg", "lola_games.agents.pg:NaivePG"),
-    ("lola-pg", "lola_games.agents.lola_pg:LOLAPG"),
-    ("mfos", "lola_games.agents.mfos.agent:MFOS"),
-    ("nl-q", "lola_games.agents.online:NaiveQLearner"),
-    ("jal-q", "lola_games.agents.online:JointActionLearner"),
-    ("phc", "lola_games.agents.online:PolicyHillClimbing"),
-    ("wolf-phc", "lola_games.agents.online:WoLFPolicyHillClimbing"),
-    ("lola-om", "lola_games.agents.opponent_model:LOLAOM"),
-    ("pola", "lola_games.agents.pola:POLA"),
-    ("pola-dice", "lola_games.agents.pola_dice:POLADiCE"),
-    ("pola-om", "lola_games.agents.pola_dice:POLAOM"),
-    ("co", "lola_games.agents.sga:CO"),
-    ("sga", "lola_games.agents.sga:SGA"),
-    ("la", "lola_games.agents.sos:LookAhead"),
-    ("sos", "lola_games.agents.sos:SOS"),
-    ("axelrod", "lola_games.interop.axelrod:AxelrodStrategy"),
-):
+for _name, _entry in AGENT_ENTRIES:
     AGENTS.register(_name, _entry)
 
 

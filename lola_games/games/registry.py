@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from lola_games.core.builtins import OTHER_GAME_ENTRIES
 from lola_games.core.protocols import Game
 from lola_games.core.registry import Registry
 from lola_games.games.matrix import GAMES, MatrixGame
@@ -29,15 +30,11 @@ __all__ = [
     "get_any_game",
 ]
 
-_DIFF = "lola_games.games.differentiable:DIFF_GAMES."
-
 OTHER_GAMES: Registry[Any] = Registry("game", group="lola_games.games")
 """Built-in games that are not matrix games, by name (``"coin_game"``, ``"tandem"``, ...),
 and the games users register."""
-OTHER_GAMES.register("coin_game", "lola_games.games.coin:COIN_GAME")
-for _name in ("tandem", "one_shot_mp", "ultimatum", "one_shot_chicken", "balduzzi",
-              "hamiltonian"):
-    OTHER_GAMES.register(_name, _DIFF + _name)
+for _name, _entry in OTHER_GAME_ENTRIES:
+    OTHER_GAMES.register(_name, _entry)
 
 GAME_KINDS: Registry[Callable[[Mapping[str, Any]], Any]] = Registry("game kind")
 """Builders of games from their ``spec()`` by ``spec["kind"]``."""

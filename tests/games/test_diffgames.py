@@ -229,7 +229,7 @@ def test_cli_trains_a_differentiable_game(tmp_path, capsys):
     assert code == 0 and "sos vs sos on tandem" in out and "x + y = 1 100%" in out
     code = main(["train", "--game", "hamiltonian", "--agents", "hola", "co", "--order", "3",
                  "--taylor", "--consensus", "0.5", "--seeds", "2", "--updates", "2",
-                 "--no-progress"])
+                 "--no-progress", "--out", str(tmp_path / "hamiltonian")])
     assert code == 0
     config = load_run(tmp_path / "run").config
     assert config["game_spec"] == {"kind": "differentiable", "name": "tandem",

@@ -180,10 +180,10 @@ def test_cli_train_writes_run(tmp_path, capsys):
     (["--game", "nope"], "unknown game 'nope'"),
     (["--agents", "lola", "nope"], "unknown agent 'nope'"),
     (["--gamma", "1.5"], "gamma must be in [0, 1)"),
-    (["--seeds", "0"], "n_seeds must be a positive int"),
-    (["--updates", "0"], "n_updates must be a positive int"),
+    (["--seeds", "0"], "--seeds: must be a positive int, got 0"),
+    (["--updates", "0"], "--updates: must be a positive int, got 0"),
     (["--lr", "-1"], "lr must be"),
-    (["--seeds", "many"], "invalid int value"),
+    (["--seeds", "many"], "--seeds: must be a positive int, got 'many'"),
 ])
 def test_cli_bad_arguments_one_line_exit_2(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:

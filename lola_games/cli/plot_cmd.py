@@ -1,0 +1,27 @@
+"""``lola-games plot RUN_DIR ...``: a logged metric (or the policies) of runs, saved as
+figures (`lola_games.analysis.metric_plots`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from lola_games.analysis.metric_plots import plot_runs
+from lola_games.cli.errors import guarded
+
+__all__ = ["run_plot"]
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    """The ``plot`` command: draw, save, print the files written.
+
+    Args:
+        args: the parsed ``plot`` options.
+    """
+    files = guarded("lola-games plot", lambda: plot_runs(
+        args.runs, args.metric, args.band, args.per, policies=args.policies, out=args.out,
+        formats=[f for f in args.formats.split(",") if f], title=args.title))
+    if isinstance(files, int):
+        return files
+    for path in files:
+        print(f"wrote {path}")
+    return 0
