@@ -142,5 +142,7 @@ def test_meta_train_and_play_through_the_cli(tmp_path, capsys):
     assert cli.main(["train", "--game", "chicken", "--agents", "mfos", "naive", "--path", out,
                      "--gamma", "0", "--seeds", "2", "--updates", "2", "--no-progress"]) == 2
     assert "meta-trained on 'chicken_mfos'" in capsys.readouterr().err
-    assert cli.main(["meta-train", "--game", "ipd", "--out", out, "--batch-size", "0"]) == 2
-    assert "batch_size" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # refused while parsing, naming the flag
+        cli.main(["meta-train", "--game", "ipd", "--out", out, "--batch-size", "0"])
+    assert exit_.value.code == 2
+    assert "--batch-size: must be a positive int, got 0" in capsys.readouterr().err
