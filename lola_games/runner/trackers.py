@@ -140,7 +140,6 @@ class WandbTracker:
 
     def log(self, update: int, metrics: dict[str, float]) -> None:
         if self.run is None:
-            os.environ["WANDB_MODE"] = "offline"
             self.run = self._wandb.init(
                 project=self.project, dir=str(self.directory), mode="offline",
                 id=self._run_id(fresh=update == 0), resume="allow",
