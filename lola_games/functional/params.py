@@ -68,19 +68,45 @@ def _check_names(module: nn.Module, given: dict[str, Tensor], known: dict, kind:
 def functional_call(
     module: nn.Module,
     params: dict[str, Tensor],
-    buffers: dict[str, Tensor] | None = None,
     args: Any = (),
     kwargs: dict[str, Any] | None = None,
+    *,
+    buffers: dict[str, Tensor] | None = None,
 ) -> Any:
     """Run ``module(*args, **kwargs)`` with ``params`` (and ``buffers``) in place of its own.
 
-    A checked wrapper on `torch.func.functional_call`: unknown names or wrong shapes
-    raise ``ValueError``. Names missing from ``params``/``buffers`` use the module's own
-    tensors. The module itself is not modified (except buffers updated in place by the
-    forward pass, e.g. BatchNorm running stats, which are those of ``buffers`` if given).
+    A checked wrapper on `torch.func.functional_call`, with its argument order: unknown
+    names or wrong shapes raise ``ValueError``. Names missing from ``params``/``buffers`` use
+    the module's own tensors. The module itself is not modified (except buffers updated in
+    place by the forward pass, e.g. BatchNorm running stats, which are those of ``buffers``
+    if given).
+
+    Args:
+        module: the ``nn.Module`` to run.
+        params: parameter name -> tensor (names as in ``module.named_parameters()``).
+        args: the forward pass's positional inputs: a tuple, or one input (not a tuple) as
+            ``torch.func.functional_call`` takes it.
+        kwargs: the forward pass's keyword inputs, or ``None``.
+        buffers: buffer name -> tensor (keyword only), or ``None`` for the module's own.
+
+    Returns:
+        whatever ``module.forward`` returns.
+
+    Raises:
+        TypeError: ``module`` is not a module, ``params``/``buffers``/``kwargs`` are not
+            dicts, or a dict is passed as ``args`` (the old order ``functional_call(module,
+            params, buffers, args)``: pass ``buffers=`` by keyword).
+        ValueError: unknown names or wrong shapes in ``params``/``buffers``.
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    if isinstance(args, dict):
+        raise TypeError("args must be the forward pass's positional inputs (a tuple or one "
+                        "input), got a dict; pass buffers by keyword: functional_call(module, "
+                        "params, args, buffers=buffers)")
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError(f"kwargs must be a dict of keyword inputs or None, got "
+                        f"{type(kwargs).__name__}")
     _check_names(module, params, dict(module.named_parameters()), "params")
     dicts: tuple[dict[str, Tensor], ...] = (params,)
     if buffers is not None:

@@ -26,9 +26,11 @@ from lola_games.rollouts.games import (
     sample_game_rollout,
 )
 from lola_games.rollouts.memory_one import (
+    MemoryOnePolicy,
     action_0_probs,
     observation_state,
     play_memory_one,
+    state_index,
 )
 from lola_games.rollouts.nets import (
     INITS,
@@ -69,6 +71,8 @@ __all__ = [
     "rollout_values",
     "memory_one_probs",
     "observation_state",
+    "state_index",
+    "MemoryOnePolicy",
     "action_0_probs",
     "play_memory_one",
     "CoinConvTrunk",

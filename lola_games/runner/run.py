@@ -47,6 +47,16 @@ class Run:
     path: Path | None = None
     final_params: tuple[Any, ...] | None = None
 
+    def __repr__(self) -> str:
+        """One line: game, agents, seeds, updates and path (not the metrics arrays)."""
+        agents = [a.get("name", "?") if isinstance(a, dict) else str(a)
+                  for a in self.config.get("agents", [])]
+        last = int(self.updates[-1]) if len(self.updates) else 0
+        return (f"Run(game={getattr(self.game, 'name', self.game)!r}, agents={agents!r}, "
+                f"seeds={self.n_seeds}, updates={last}/{self.config.get('n_updates', '?')} "
+                f"({len(self.updates)} logged), metrics={list(self.metrics)!r}, "
+                f"path={None if self.path is None else str(self.path)!r})")
+
     @property
     def n_players(self) -> int:
         return self.metrics["value"].shape[1]

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from lola_games.agents.base import (
     Agent,
@@ -40,6 +39,7 @@ from lola_games.runner.outcomes import OUTCOMES, extra_metrics, outcome_shares, 
 from lola_games.runner.run import Run
 from lola_games.runner.rundir import RunDirectory
 from lola_games.runner.setup import RunSetup, prepare_run, resolve_game
+from lola_games.runner.trackers import ProgressDisplay, Tracker, resolve_trackers, tracked_scalars
 
 __all__ = [
     "train",
@@ -182,6 +182,7 @@ def train(
     checkpoint_every: int = 10,
     evaluate: Evaluator | None = None,
     progress: bool = False,
+    trackers: Sequence[str | Tracker] | None = None,
 ) -> Run:
     """Train one agent per player of ``game`` against each other, ``n_seeds`` seeds at once.
 
@@ -204,7 +205,13 @@ def train(
         checkpoint_every: write ``checkpoint.pt`` every this many updates (and the last one,
             and when interrupted).
         evaluate: evaluator (default: see `evaluator_for`).
-        progress: show a tqdm progress bar.
+        progress: show the progress on stderr: a tqdm bar on a terminal, elsewhere a plain
+            line every tenth of the run (no carriage returns in log files).
+        trackers: experiment trackers fed at every logged update with the columns of
+            ``metrics.csv`` (mean over seeds) and the run's config: ``"tensorboard"``,
+            ``"wandb"`` (offline; both write into ``out_dir`` and need their optional extra)
+            and/or `lola_games.runner.trackers.Tracker` objects. A resumed run continues them
+            from its checkpoint's update.
 
     Returns:
         a `Run` with the logged metrics (``[U, P, S]`` each) and
@@ -213,7 +220,9 @@ def train(
     Raises:
         ValueError: unknown game or agent, agents that cannot play the game or each other,
             gamma outside ``[0, 1)``, bad counts or seed, an unavailable device, a resume
-            whose settings or files do not match the run.
+            whose settings or files do not match the run, an unknown tracker or a built-in
+            tracker without ``out_dir``.
+        ImportError: a built-in tracker whose optional package is not installed.
         FileExistsError: ``out_dir`` holds a run or run files and neither ``resume`` nor
             ``overwrite``.
         Interrupted: Ctrl-C (a ``KeyboardInterrupt``), after checkpointing the last
@@ -222,8 +231,9 @@ def train(
     setup = prepare_run(game, agents, n_seeds, n_updates, gamma, device, seed, dtype, label,
                      log_every, checkpoint_every, evaluate)
     _check_out_dir(out_dir, resume, overwrite)
+    tracking = resolve_trackers(trackers, out_dir)
     directory, prog, history = _begin(setup, out_dir, resume, overwrite)
-    _Loop(setup, directory, prog, history).run(progress)
+    _Loop(setup, directory, prog, history, tracking).run(progress)
     if directory is not None:
         directory.save_final(prog.params)
     names = list(history[0].metrics) if history else ["value"]
@@ -250,8 +260,9 @@ class _Loop:
     complete update checkpointed when the run stops on an exception (Ctrl-C included)."""
 
     def __init__(self, setup: RunSetup, directory: RunDirectory | None, prog: _Progress,
-                 history: list[LoggedUpdate]) -> None:
+                 history: list[LoggedUpdate], trackers: Sequence[Tracker] = ()) -> None:
         self.setup, self.directory, self.prog, self.history = setup, directory, prog, history
+        self.trackers = tuple(trackers)
         self.done = self.saved = prog.update
         self.last = self.snapshot()
 
@@ -261,6 +272,10 @@ class _Loop:
         self.history.append(LoggedUpdate(self.prog.update, metrics))
         if self.directory is not None:
             self.directory.log(self.prog.update, metrics)
+        if self.trackers:
+            scalars = tracked_scalars(metrics)
+            for tracker in self.trackers:
+                tracker.log(self.prog.update, scalars)
 
     def snapshot(self) -> _Snapshot:
         mark = None if self.directory is None else self.directory.mark()
@@ -294,14 +309,16 @@ class _Loop:
         return None
 
     def run(self, progress: bool) -> None:
-        """Run the remaining updates (closes the run directory)."""
-        bar = tqdm(total=self.setup.n_updates, initial=self.prog.update, disable=not progress,
-                   desc=self.setup.config["label"])
+        """Run the remaining updates (closes the trackers and the run directory)."""
+        bar = ProgressDisplay(self.setup.n_updates, self.prog.update,
+                              self.setup.config["label"], progress)
         try:
+            for tracker in self.trackers:
+                tracker.start(dict(self.setup.config))
             self.start()
             while self.prog.update < self.setup.n_updates:
                 self.step()
-                bar.update(1)
+                bar.update()
         except BaseException as e:
             interrupted = self.stopped(e)
             if interrupted is not None:
@@ -309,5 +326,7 @@ class _Loop:
             raise
         finally:
             bar.close()
+            for tracker in self.trackers:
+                tracker.close()
             if self.directory is not None:
                 self.directory.close()

@@ -160,12 +160,12 @@ def test_outer_gradient_through_mlp_opponent_gradcheck(
         val_features = x_val @ w.T + b
 
         def inner_loss(p):
-            out = functional_call(opponent, p, buffers, (features,))
+            out = functional_call(opponent, p, (features,), buffers=buffers)
             return ((out - y) ** 2).mean() + 0.1 * (out * features.sum(-1, keepdim=True)).mean()
 
         start = {**opp_params, "net.0.bias": first_bias}  # also check d/d(initial params)
         new, _ = unroll(inner_loss, start, k, OPTIMIZERS[opt_name]())
-        out = functional_call(opponent, new, buffers, (val_features,))
+        out = functional_call(opponent, new, (val_features,), buffers=buffers)
         return ((out - y_val) ** 2).mean()
 
     w = _randn(3, 2, seed=12).requires_grad_()
@@ -423,6 +423,23 @@ def test_unused_parameters_get_zero_gradient() -> None:
 # ---------------------------------------------------------------------------------------
 
 
+def test_functional_call_has_torch_func_argument_order() -> None:
+    """The call written as for torch.func.functional_call(module, params, args) works."""
+    torch.manual_seed(92)
+    module = Opponent().to(DT).eval()
+    x = _randn(5, 3, seed=93)
+    params = params_of(module)
+    expected = torch.func.functional_call(module, params, (x,))
+    torch.testing.assert_close(functional_call(module, params, (x,)), expected)
+    torch.testing.assert_close(functional_call(module, params, x), expected)  # one input
+    torch.testing.assert_close(functional_call(module, params, (), {"h": x}), expected)
+    # the old order (buffers third) names the argument instead of failing deep in torch
+    with pytest.raises(TypeError, match="args must be .* got a dict; pass buffers by keyword"):
+        functional_call(module, params, buffers_of(module), (x,))
+    with pytest.raises(TypeError, match="kwargs must be a dict"):
+        functional_call(module, params, (x,), (x,))
+
+
 def test_module_helpers_round_trip() -> None:
     torch.manual_seed(90)
     module = Opponent().to(DT).eval()
@@ -430,13 +447,13 @@ def test_module_helpers_round_trip() -> None:
     params, buffers = params_of(module), buffers_of(module)
     assert all(p.is_leaf and p.requires_grad for p in params.values())
     assert not any(p.requires_grad for p in params_of(module, requires_grad=False).values())
-    torch.testing.assert_close(functional_call(module, params, buffers, (x,)), module(x))
+    torch.testing.assert_close(functional_call(module, params, (x,), buffers=buffers), module(x))
     # different buffers change the output: they are really used
     shifted = {**buffers, "scale": buffers["scale"] + 1}
-    assert not torch.allclose(functional_call(module, params, shifted, (x,)), module(x))
+    assert not torch.allclose(functional_call(module, params, (x,), buffers=shifted), module(x))
 
-    new, _ = unroll(lambda p: functional_call(module, p, buffers, (x,)).pow(2).sum(), params,
-                    2, SGD(0.1))
+    new, _ = unroll(lambda p: functional_call(module, p, (x,), buffers=buffers).pow(2).sum(),
+                    params, 2, SGD(0.1))
     assert new["net.0.weight"].grad_fn is not None
     load_params(module, new)
     for key, value in module.named_parameters():
