@@ -121,11 +121,11 @@ def test_tournament_needs_resume_or_overwrite(tmp_path, capsys):
     assert main([*argv, "--resume"]) == 0
 
 
-@pytest.mark.xfail(reason="needs runner trackers", strict=False)
 def test_log_tensorboard_reaches_train(tmp_path):
     pytest.importorskip("tensorboard")
     assert main(["train", "--agents", "naive", "lola", "--out", str(tmp_path / "r"),
                  "--log", "tensorboard", *SMALL]) == 0
+    assert list((tmp_path / "r" / "tensorboard").glob("events.out.tfevents.*"))
 
 
 def test_documented_commands_run(tmp_path, monkeypatch):
