@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import torch
 from torch import Tensor
@@ -61,7 +61,7 @@ from lola_games.agents.registry import (
     register_agent,
 )
 from lola_games.core.checks import check_positive_int
-from lola_games.core.tensors import Params
+from lola_games.core.tensors import Params, ParamTree
 from lola_games.games.differentiable import matrix_game_of
 from lola_games.games.matrix import MatrixGame
 from lola_games.values.evaluate import Metrics, exact_evaluate, memory_one_metrics
@@ -70,6 +70,7 @@ from lola_games.values.iterated import game_values
 
 __all__ = [
     "Params",
+    "ParamTree",
     "Context",
     "Agent",
     "Metrics",
@@ -168,8 +169,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class Agent:
+P = TypeVar("P", bound=ParamTree)
+"""An agent's own params type (`Agent` is generic over it)."""
+
+
+class Agent(Generic[P]):
     """Base class of all agents; subclasses override `update` (and usually more).
+
+    ``Agent[P]`` is an agent whose own params are a ``P`` (a `ParamTree`): exact learners'
+    are memory-one logits (`Params`), a sampled learner's the dict of its modules' params
+    (`lola_games.agents.sampled.AgentParams`). An opponent's params, which may be any
+    agent's, are a `ParamTree`; a bare ``Agent`` annotation means an agent of any kind.
 
     The default parameters are memory-one logits ``~ N(0, 1)`` of shape ``[S, 5]`` (the LOLA
     paper's initialisation), the default state is empty, and the default ``update`` changes
@@ -234,14 +244,15 @@ class Agent:
         *,
         game: Any = None,
         player: int = 0,
-    ) -> Params:
+    ) -> P:
         """Memory-one logits ``[n_seeds, 5]`` drawn from N(0, 1) with ``generator``.
 
         ``game`` and ``player`` tell agents whose parameter shapes depend on the game which
         one they play (the runner passes both); memory-one logits do not need them.
         """
         check_positive_int("n_seeds", n_seeds)
-        return torch.randn(n_seeds, N_STATES, generator=generator, device=device, dtype=dtype)
+        logits = torch.randn(n_seeds, N_STATES, generator=generator, device=device, dtype=dtype)
+        return cast(P, logits)  # the default params; agents with other params override this
 
     def check_game(self, game: Any) -> None:
         """Raise ``ValueError`` unless this agent can play ``game`` (default: memory-one
@@ -255,21 +266,21 @@ class Agent:
         """Whether `logits` gives this agent's whole policy (a memory-one policy)."""
         return self.mode == "exact"
 
-    def init_state(self, params: Params) -> Any:
+    def init_state(self, params: P) -> Any:
         """Per-run state kept between updates (default: none)."""
         return {}
 
-    def update(self, own: Params, other: Params, state: Any, ctx: Context) -> tuple[Params, Any]:
+    def update(self, own: P, other: ParamTree, state: Any, ctx: Context) -> tuple[P, Any]:
         """One learning step from the current ``own`` and ``other`` params; returns new ones."""
         return own, state
 
-    def logits(self, params: Params) -> Tensor:
+    def logits(self, params: P) -> Tensor:
         """Memory-one logits ``[S, 5]`` (exact agents: the params themselves)."""
         if not isinstance(params, Tensor):
             raise TypeError(f"{self.name}: expected a logits tensor [S, 5], got {type(params)}")
         return params
 
-    def probs(self, params: Params) -> Tensor:
+    def probs(self, params: P) -> Tensor:
         """P(action 0) in each memory-one state, ``[S, 5]``."""
         return torch.sigmoid(self.logits(params))
 
@@ -287,7 +298,7 @@ class Agent:
         return f"{type(self).__name__}({args})"
 
 
-Evaluator = Callable[[Any, tuple[Agent, ...], tuple[Params, ...], float,
+Evaluator = Callable[[Any, tuple[Agent, ...], tuple[ParamTree, ...], float,
                       torch.Generator | None], Metrics]
 """``evaluate(game, agents, params, gamma, generator) -> Metrics``.
 

@@ -34,6 +34,8 @@ are the estimator's pieces, so tests can compare them with DiCE on the same roll
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
+from operator import add
 from typing import Any, cast
 
 import torch
@@ -41,8 +43,15 @@ from torch import Tensor
 
 from lola_games.agents.base import Context
 from lola_games.agents.naive import check_rate
-from lola_games.agents.sampled import SampledLearner, SampledSettings, as_player, check_flag
+from lola_games.agents.sampled import (
+    AgentParams,
+    SampledLearner,
+    SampledSettings,
+    as_player,
+    check_flag,
+)
 from lola_games.core.tensors import ParamDict as Params
+from lola_games.core.tensors import ParamTree
 from lola_games.envs.batched import outcome_states
 from lola_games.functional import detach
 from lola_games.games.matrix import MatrixGame
@@ -154,7 +163,7 @@ class LOLAPG(SampledLearner):
         *,
         game: MatrixGame | None = None,
         player: int = 0,
-    ) -> Any:
+    ) -> AgentParams:
         """``{"policy": [S, ...], "value": [S, ...]}``; a tabular policy and value table
         are drawn from ``init`` (N(0, 1) by default, as in the paper's code)."""
         def to(p: Params) -> Params:
@@ -169,7 +178,7 @@ class LOLAPG(SampledLearner):
             value = init_params(self.value, n_seeds, generator, device)
         return {"policy": to(policy), "value": to(value)}
 
-    def init_state(self, params: Any) -> Any:
+    def init_state(self, params: AgentParams) -> Any:
         """None: the steps are plain."""
         return {}
 
@@ -181,19 +190,19 @@ class LOLAPG(SampledLearner):
         return (rollout_values(self.value, params, roll, player),
                 rollout_values(self.value, params, final, player)[..., 0])
 
-    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
+    def update(self, own: AgentParams, other: ParamTree, state: Any, ctx: Context
+               ) -> tuple[AgentParams, Any]:
         """One LOLA-PG (or NL-PG) step of this player from one batch of episodes."""
         me, you = ctx.player, 1 - ctx.player
-        other_policy, other, _ = as_player(ctx.other, other)
-        pols: list[Any] = [None, None]
-        params: list[Any] = [None, None]
-        pols[me], params[me] = self.policy, own["policy"]
-        pols[you], params[you] = other_policy, other["policy"]
+        other_policy, opponent, _ = as_player(ctx.other, other)
+        pols = (self.policy, other_policy) if me == 0 else (other_policy, self.policy)
+        params = ((own["policy"], opponent["policy"]) if me == 0
+                  else (opponent["policy"], own["policy"]))
         roll = sample_rollout(ctx.game, pols, params, self.batch_size, self.rollout_len,
                               ctx.generator)
         with torch.enable_grad():
             theta = detach(own["policy"], requires_grad=True)
-            phi = detach(other["policy"], requires_grad=True)
+            phi = detach(opponent["policy"], requires_grad=True)
             lp_me = log_probs(self.policy, theta, roll, me)
             lp_you = log_probs(other_policy, phi, roll, you)
 
@@ -206,7 +215,8 @@ class LOLAPG(SampledLearner):
                 g12 = _grads(j_other.sum(), phi, retain_graph=True)  # own value's, opponent's
                 v2 = second_order_surrogate(roll.rewards[..., you], lp_me, lp_you, ctx.gamma)
                 grad2_v2 = _grads(v2.sum(), phi, create_graph=True)
-                shaping = _grads(sum((g12[k].detach() * grad2_v2[k]).sum() for k in phi), theta)
+                product = reduce(add, [(g12[k].detach() * grad2_v2[k]).sum() for k in phi])
+                shaping = _grads(product, theta)
                 direction = {k: direction[k] + self.eta * shaping[k] for k in direction}
             new_policy = {k: theta[k].detach() + self.lr * direction[k] for k in theta}
 

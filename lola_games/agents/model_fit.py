@@ -15,16 +15,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 
 from lola_games.agents.base import Context
+from lola_games.agents.sampled import param_dict
 from lola_games.core.tensors import ParamDict as Params
 from lola_games.functional import SGD, detach
-from lola_games.rollouts import Rollout, log_probs
+from lola_games.rollouts import CoinRollout, Rollout, log_probs
 from lola_games.rollouts.games import sample_game_rollout
+from lola_games.rollouts.nets import MemoryOne
 
 __all__ = ["fit_policy_model", "round_nll", "memory_one_mle"]
 
@@ -73,11 +75,11 @@ def fit_policy_model(
                 loss = nll(leaf, rounds).sum()
                 grads = dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values())),
                                  strict=True))
-            model = sgd.step(detach(leaf), grads, sgd.init(leaf))[0]
+            model = param_dict(sgd.step(detach(leaf), grads, sgd.init(leaf))[0])
     return model
 
 
-def round_nll(module: nn.Module, roll: Rollout, player: int
+def round_nll(module: nn.Module, roll: Rollout | CoinRollout, player: int
               ) -> Callable[[Params, Tensor | None], Tensor]:
     """``nll(params, rounds) -> [S]``: the negative mean log-likelihood of ``player``'s actions
     in ``rounds`` (a tensor of round indices, or ``None`` for all), per seed.
@@ -85,25 +87,33 @@ def round_nll(module: nn.Module, roll: Rollout, player: int
     A memory-one policy needs only how often each (state, action) pair occurs in each round,
     counted once per rollout; other modules run on the whole episodes.
     """
-    n_episodes = roll.actions.shape[-3]
-    if getattr(module, "memory_one", False) and getattr(roll, "n_actions", 0) == 2:
-        pair = (roll.states[..., player] * 2 + roll.actions[..., player]).transpose(-1, -2)
-        ones = torch.ones(pair.shape, dtype=roll.rewards.dtype, device=pair.device)
-        per_round = ones.new_zeros(*pair.shape[:-1], 10).scatter_add_(-1, pair, ones)  # [S,T,10]
-
-        def nll(params: Params, rounds: Tensor | None) -> Tensor:
-            counts = per_round if rounds is None else per_round.index_select(-2, rounds)
-            n = n_episodes * counts.shape[-2]
-            logp = module.state_log_probs(params).flatten(1)  # [S, 10]
-            return -(logp * counts.sum(-2)).sum(-1) / n
-
-        return nll
+    if (getattr(module, "memory_one", False) and isinstance(roll, Rollout)
+            and roll.n_actions == 2):
+        return _counted_nll(cast(MemoryOne, module), roll, player)
 
     def nll(params: Params, rounds: Tensor | None) -> Tensor:
         logp = log_probs(module, params, roll, player)  # [S, B, T]
         if rounds is not None:
             logp = logp.index_select(-1, rounds)
         return -logp.mean(dim=(-1, -2))
+
+    return nll
+
+
+def _counted_nll(module: MemoryOne, roll: Rollout, player: int
+                 ) -> Callable[[Params, Tensor | None], Tensor]:
+    """`round_nll` of a memory-one module (``memory_one`` set) from the counts of each
+    (state, action) pair per round."""
+    n_episodes = roll.actions.shape[-3]
+    pair = (roll.states[..., player] * 2 + roll.actions[..., player]).transpose(-1, -2)
+    ones = torch.ones(pair.shape, dtype=roll.rewards.dtype, device=pair.device)
+    per_round = ones.new_zeros(*pair.shape[:-1], 10).scatter_add_(-1, pair, ones)  # [S,T,10]
+
+    def nll(params: Params, rounds: Tensor | None) -> Tensor:
+        counts = per_round if rounds is None else per_round.index_select(-2, rounds)
+        n = n_episodes * counts.shape[-2]
+        logp = module.state_log_probs(params).flatten(1)  # [S, 10]
+        return -(logp * counts.sum(-2)).sum(-1) / n
 
     return nll
 

@@ -25,7 +25,7 @@ paper's LOLA-DiCE-OM).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -35,6 +35,7 @@ from lola_games.agents.lola import LOLA, LOLASettings
 from lola_games.agents.model_fit import fit_policy_model, memory_one_mle
 from lola_games.agents.naive import check_rate
 from lola_games.agents.sampled import check_count
+from lola_games.core.tensors import ParamTree
 from lola_games.rollouts import TabularPolicy, sample_rollout
 
 __all__ = ["fit_policy_model", "memory_one_mle", "ModelledSettings", "ModelledOpponent",
@@ -68,7 +69,7 @@ class LOLAOMSettings(ModelledSettings, LOLASettings):
     ``stop_gradient``) and of `ModelledSettings`."""
 
 
-class ModelledOpponent(Agent):
+class ModelledOpponent(Agent[Tensor]):
     """An exact learner that updates against a memory-one model of its opponent.
 
     ``ModelledOpponent(learner, **settings)``: ``learner`` is an exact learner on memory-one
@@ -81,7 +82,7 @@ class ModelledOpponent(Agent):
     name = "modelled-opponent"
     mode = "exact"
     reads_opponent_logits = True  # it plays the opponent's memory-one policy to watch it
-    Settings = ModelledSettings
+    Settings: ClassVar[type[ModelledSettings]] = ModelledSettings
     settings: ModelledSettings
     learner: Agent
 
@@ -100,29 +101,33 @@ class ModelledOpponent(Agent):
 
     def init_params(self, n_seeds: int, generator: torch.Generator | None = None,
                     device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
-                    *, game: Any = None, player: int = 0) -> Any:
+                    *, game: Any = None, player: int = 0) -> Tensor:
         """The learner's params (memory-one logits ``[S, 5]``)."""
         return self.learner.init_params(n_seeds, generator, device, dtype)
 
-    def init_state(self, params: Any) -> Any:
+    def init_state(self, params: Tensor) -> Any:
         return self.learner.init_state(params)
 
-    def logits(self, params: Any) -> Tensor:
+    def logits(self, params: Tensor) -> Tensor:
         return self.learner.logits(params)
 
     def model(self, own: Tensor, other_logits: Tensor, ctx: Context) -> Tensor:
         """The opponent's fitted memory-one logits ``[S, 5]`` from fresh episodes of play."""
-        pair: list[Any] = [None, None]
-        pair[ctx.player], pair[1 - ctx.player] = {"logits": own}, {"logits": other_logits}
+        mine, yours = {"logits": own}, {"logits": other_logits}
+        pair = (mine, yours) if ctx.player == 0 else (yours, mine)
         policy = TabularPolicy()
         roll = sample_rollout(ctx.game, (policy, policy), pair, self.batch_size,
                               self.rollout_len, ctx.generator)
         return memory_one_mle(roll, 1 - ctx.player, self.prior).to(own.dtype)
 
-    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
+    def update(self, own: Tensor, other: ParamTree, state: Any, ctx: Context
+               ) -> tuple[Tensor, Any]:
         """The learner's step against the model fitted to the opponent's play."""
         opponent = ctx.other
         other_logits = opponent.logits(other) if isinstance(opponent, Agent) else other
+        if not isinstance(other_logits, Tensor):
+            raise TypeError(f"{self.name}: without the opponent agent in ctx.other, other must "
+                            f"be its memory-one logits [S, 5], got {type(other).__name__}")
         return self.learner.update(own, self.model(own, other_logits, ctx), state, ctx)
 
 

@@ -51,7 +51,7 @@ come from the game's sampler (both in `lola_games.rollouts.games`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -69,11 +69,14 @@ from lola_games.agents.sampled import (
     check_count,
     check_flag,
     evaluate_sampled,
+    param_dict,
     sampled_metrics,
 )
 from lola_games.core.tensors import ParamDict as Params
+from lola_games.core.tensors import ParamTree
 from lola_games.functional import SGD, Adam, detach, unroll
-from lola_games.rollouts import Rollout, init_params, log_probs, rollout_values
+from lola_games.functional.optim import OptimizerState, optimizer_step
+from lola_games.rollouts import CoinRollout, Rollout, init_params, log_probs, rollout_values
 from lola_games.rollouts.games import POLICIES, check_policy_fits, is_coin_game, sample_game_rollout
 from lola_games.values.dice import centre_by_batch_mean, dice_objective, discounted_returns
 
@@ -215,8 +218,8 @@ class LOLADiCE(SampledLearner):
     """
 
     name = "lola-dice"
-    Settings = LOLADiCESettings
-    settings: Any  # a PGSettings (LOLADiCESettings, or a subclass's own family)
+    Settings: ClassVar[type[PGSettings]] = LOLADiCESettings  # NL-PG's are PGSettings
+    settings: PGSettings
 
     def setup(self) -> None:
         """Build the modules; refuse opponent modelling without an opponent lookahead."""
@@ -249,7 +252,7 @@ class LOLADiCE(SampledLearner):
         *,
         game: Any = None,
         player: int = 0,
-    ) -> Any:
+    ) -> AgentParams:
         """``{"policy": [S, ...], "value": [S, ...]}`` (and ``"model"``, the opponent model,
         initialised like the policy) for ``n_seeds`` seeds of the modules for ``game``."""
         def cast(p: Params) -> Params:
@@ -266,18 +269,18 @@ class LOLADiCE(SampledLearner):
         """The outer step: plain SGD, or Adam (``"adam"``, ``"adam-reset"``), of ``lr_out``."""
         return SGD(self.lr_out) if self.optimizer == "sgd" else Adam(self.lr_out)
 
-    def init_state(self, params: Any) -> Any:
+    def init_state(self, params: AgentParams) -> Any:
         """States of the outer optimizer and of the value function's Adam."""
         return {"policy": self.outer_optimizer().init(params["policy"]),
                 "value": Adam(self.lr_v).init(params["value"])}
 
     # -- losses ----------------------------------------------------------------------------
-    def _rollout(self, ctx: Context, pols: Pair, params: Pair) -> Any:
+    def _rollout(self, ctx: Context, pols: Pair, params: Pair) -> Rollout | CoinRollout:
         return sample_game_rollout(ctx.game, pols, [p["policy"] for p in params],
                                    self.batch_size, self.rollout_len, ctx.generator)
 
     def _dice_loss(self, ctx: Context, learner: int, pols: Pair, vals: Pair, params: Pair,
-                   roll: Any) -> Tensor:
+                   roll: Rollout | CoinRollout) -> Tensor:
         """``-DiCE`` of player ``learner``: mean over episodes, summed over seeds."""
         lp = [log_probs(pols[i], params[i]["policy"], roll, i) for i in range(2)]
         rewards = roll.rewards[..., learner]
@@ -291,7 +294,7 @@ class LOLADiCE(SampledLearner):
                                    self.baseline_form, use_magic_box=self.magic_box)
         return -objective.mean(-1).sum()
 
-    def value_loss(self, ctx: Context, params: Params, roll: Rollout) -> Tensor:
+    def value_loss(self, ctx: Context, params: Params, roll: Rollout | CoinRollout) -> Tensor:
         """MSE between ``V(s_t)`` and the discounted returns-to-go; summed over seeds."""
         p = ctx.player
         returns = discounted_returns(roll.rewards[..., p], ctx.gamma)
@@ -299,27 +302,27 @@ class LOLADiCE(SampledLearner):
         return ((values - returns) ** 2).mean(dim=(-1, -2)).sum()
 
     # -- the update ------------------------------------------------------------------------
-    def players(self, own: AgentParams, other: Any, ctx: Context
+    def players(self, own: AgentParams, other: ParamTree, ctx: Context
                 ) -> tuple[Pair, Pair, AgentParams, AgentParams]:
         """``(policy modules, value modules, other, new own)`` of both players, by player:
         the real opponent, or with ``opponent_model`` the model fitted to its play (the
         model's params then go into the new own params; the opponent's are never read)."""
         me, you = ctx.player, 1 - ctx.player
         policy, value_fn = self.modules(ctx.game)
-        other_policy, other, other_value = as_player(ctx.other, other, ctx.game)
+        other_policy, opponent, other_value = as_player(ctx.other, other, ctx.game)
         new_own = dict(own)
         if self.opponent_model:
-            new_own["model"] = fit_policy_model(self, own, other_policy, other, ctx)
+            new_own["model"] = fit_policy_model(self, own, other_policy, opponent, ctx)
             other_policy, other_value = policy, None
-            other = {"policy": new_own["model"], "value": {}}
+            opponent = {"policy": new_own["model"], "value": {}}
         pols: Pair = [None, None]
         vals: Pair = [None, None]
         pols[me], vals[me] = policy, value_fn
         pols[you], vals[you] = other_policy, other_value
-        return pols, vals, other, new_own
+        return pols, vals, opponent, new_own
 
-    def train_value(self, ctx: Context, own: AgentParams, state: Any, roll: Rollout,
-                    reset: bool) -> tuple[Params, Any]:
+    def train_value(self, ctx: Context, own: AgentParams, state: Any,
+                    roll: Rollout | CoinRollout, reset: bool) -> tuple[Params, Any]:
         """The value function's Adam step on the outer rollout's discounted returns (no
         step without the ``"value"`` baseline): new value params and Adam state."""
         if self.baseline != "value":
@@ -332,10 +335,11 @@ class LOLADiCE(SampledLearner):
         new, state = adam.step(detach(value), vgrads, state)
         return dict(new), state
 
-    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
+    def update(self, own: AgentParams, other: ParamTree, state: Any, ctx: Context
+               ) -> tuple[AgentParams, Any]:
         """One LOLA-DiCE step of this agent against ``other`` (both ``[S, ...]``)."""
         me, you = ctx.player, 1 - ctx.player
-        pols, vals, other, new_own = self.players(own, other, ctx)
+        pols, vals, opponent, new_own = self.players(own, other, ctx)
         reset = self.optimizer == "adam-reset"  # the optimizers' moments restart each update
         with torch.enable_grad():
             theta = detach(own["policy"], requires_grad=True)
@@ -343,7 +347,7 @@ class LOLADiCE(SampledLearner):
             def pair(phi_: Any) -> Pair:
                 out: Pair = [None, None]
                 out[me] = {"policy": theta, "value": own["value"]}
-                out[you] = {"policy": phi_, "value": other["value"]}
+                out[you] = {"policy": phi_, "value": opponent["value"]}
                 return out
 
             def opponent_loss(phi_: Any) -> Tensor:
@@ -354,7 +358,7 @@ class LOLADiCE(SampledLearner):
 
             # inner loop: the opponent's anticipated plain gradient steps, kept in the graph
             # so that phi depends on theta
-            phi, _ = unroll(opponent_loss, detach(other["policy"], requires_grad=True),
+            phi, _ = unroll(opponent_loss, detach(opponent["policy"], requires_grad=True),
                             steps=self.n_lookaheads, optimizer=SGD(self.lr_in))
             # outer step: own DiCE objective against the looked-ahead opponent
             params = pair(phi)
@@ -362,9 +366,10 @@ class LOLADiCE(SampledLearner):
             loss = self._dice_loss(ctx, me, pols, vals, params, roll)
             grads = dict(zip(theta, torch.autograd.grad(loss, list(theta.values())), strict=True))
             optimizer = self.outer_optimizer()
-            policy_state = optimizer.init(theta) if reset else state["policy"]
-            new_own["policy"], policy_state = optimizer.step(  # type: ignore[arg-type]
-                detach(theta), grads, policy_state)  # the state matches its optimizer
+            policy_state: OptimizerState = optimizer.init(theta) if reset else state["policy"]
+            new_policy, policy_state = optimizer_step(optimizer, detach(theta), grads,
+                                                      policy_state)
+            new_own["policy"] = param_dict(new_policy)
             new_own["value"], value_state = self.train_value(ctx, own, state["value"], roll,
                                                              reset)
         return new_own, {"policy": policy_state, "value": value_state}

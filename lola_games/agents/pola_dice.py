@@ -52,7 +52,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -62,11 +62,14 @@ from lola_games.agents.model_fit import round_nll
 from lola_games.agents.naive import check_rate
 from lola_games.agents.pg import LOLADiCE, ShapingSettings
 from lola_games.agents.pola_metrics import FIXED_STRATEGIES, evaluate_pola
-from lola_games.agents.sampled import AgentParams, as_player, check_count
+from lola_games.agents.sampled import AgentParams, as_player, check_count, param_dict
 from lola_games.core.tensors import ParamDict as Params
+from lola_games.core.tensors import Params as AnyParams
+from lola_games.core.tensors import ParamTree
 from lola_games.functional import SGD, Adam, detach
 from lola_games.functional.proximal import solve
-from lola_games.rollouts import init_params, seed_forward
+from lola_games.rollouts import CoinRollout, Rollout, init_params, seed_forward
+from lola_games.rollouts.nets import MemoryOne
 
 __all__ = ["POLADiCESettings", "POLAOMSettings", "POLADiCE", "POLAOM", "rollout_kl",
            "evaluate_pola", "FIXED_STRATEGIES"]
@@ -148,8 +151,8 @@ class POLAOMSettings(POLADiCESettings):
         return {k: v for k, v in super().hparams().items() if k != "opponent_model"}
 
 
-def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Any, player: int
-               ) -> Tensor:
+def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Rollout | CoinRollout,
+               player: int) -> Tensor:
     """``KL(pi_anchor || pi_params)`` of ``player``'s action distributions, averaged over the
     rounds and episodes of ``roll``, per seed ``[S]`` (the anchor is held constant).
 
@@ -157,9 +160,10 @@ def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Any, pla
     player saw in the rollout. A memory-one module with ``state_log_probs`` gives the same
     number from the per-state divergences weighted by how often each state was visited.
     """
-    if getattr(module, "memory_one", False) and hasattr(roll, "states"):
-        anchor_lp = module.state_log_probs(anchor).detach()  # [S, 5, 2]
-        per_state = (anchor_lp.exp() * (anchor_lp - module.state_log_probs(params))).sum(-1)
+    if getattr(module, "memory_one", False) and isinstance(roll, Rollout):
+        table = cast(MemoryOne, module)  # ``memory_one`` marks the MemoryOne hook
+        anchor_lp = table.state_log_probs(anchor).detach()  # [S, 5, 2]
+        per_state = (anchor_lp.exp() * (anchor_lp - table.state_log_probs(params))).sum(-1)
         states = roll.states[..., player].flatten(1)  # [S, B * T]
         visits = torch.zeros_like(per_state).scatter_add_(
             1, states, torch.ones(states.shape, dtype=per_state.dtype, device=states.device))
@@ -179,7 +183,7 @@ def _step(optimizer: SGD | Adam, params: Params, state: Any, loss_fn: Any, *args
         loss, aux = loss_fn(leaf, *args)
         grads = dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values())), strict=True))
     new, state = optimizer.step(detach(leaf), grads, state)
-    return new, state, aux
+    return param_dict(new), state, aux
 
 
 class POLADiCE(LOLADiCE):
@@ -204,7 +208,7 @@ class POLADiCE(LOLADiCE):
     # -- parameters ------------------------------------------------------------------------
     def init_params(self, n_seeds: int, generator: torch.Generator | None = None,
                     device: torch.device | str | None = None, dtype: torch.dtype = torch.float32,
-                    *, game: Any = None, player: int = 0) -> Any:
+                    *, game: Any = None, player: int = 0) -> AgentParams:
         """Those of `LOLADiCE`, and with an opponent model also
         the model's value function (``"model_value"``)."""
         params = super().init_params(n_seeds, generator, device, dtype, game=game,
@@ -215,7 +219,7 @@ class POLADiCE(LOLADiCE):
                                      for k, v in value.items()}
         return params
 
-    def init_state(self, params: Any) -> Any:
+    def init_state(self, params: AgentParams) -> Any:
         """None: every update starts its optimizers afresh."""
         return {}
 
@@ -247,22 +251,22 @@ class POLADiCE(LOLADiCE):
         return model, model_value
 
     # -- the update ------------------------------------------------------------------------
-    def opponent_of(self, own: AgentParams, other: Any, ctx: Context
+    def opponent_of(self, own: AgentParams, other: ParamTree, ctx: Context
                     ) -> tuple[nn.Module, AgentParams, nn.Module | None, AgentParams]:
         """``(policy module, {"policy", "value"} params, value module, own)`` of the opponent
         this update shapes: the real one (read through
         `as_player`), or with an opponent model the model refitted
         to the real one's play (``own`` then holds the refitted model)."""
-        other_policy, other, other_value = as_player(ctx.other, other, ctx.game)
+        other_policy, opponent, other_value = as_player(ctx.other, other, ctx.game)
         if not self.opponent_model:
-            return other_policy, other, other_value, own
+            return other_policy, opponent, other_value, own
         own = dict(own)
-        own["model"], own["model_value"] = self.fit_model(own, other_policy, other, ctx)
+        own["model"], own["model_value"] = self.fit_model(own, other_policy, opponent, ctx)
         policy, value_fn = self.modules(ctx.game)
         return policy, {"policy": own["model"], "value": own["model_value"]}, value_fn, own
 
     def outer_objective(self, own: AgentParams, opponent: tuple[nn.Module, AgentParams,
-                        nn.Module | None], ctx: Context):
+                        nn.Module | None], ctx: Context) -> Objective:
         """``objective(theta, value) -> (loss, rollout)``: the outer proximal objective
         ``L_own(theta, phi_K(theta)) + beta_out KL_own(theta_t || theta)`` (summed over seeds)
         on a fresh rollout, with ``phi_K(theta)`` the opponent's inner proximal solve from
@@ -285,7 +289,8 @@ class POLADiCE(LOLADiCE):
 
         def respond(theta: Params, value: Params) -> Params:
             """The opponent's inner proximal solve, differentiable in ``theta``."""
-            def inner_loss(phi: Params) -> Tensor:
+            def inner_loss(phi_params: AnyParams) -> Tensor:
+                phi = param_dict(phi_params)  # solve steps the dict phi_t as a dict
                 params = pair(theta, phi, value)
                 roll = self._rollout(ctx, pols, params)
                 loss = self._dice_loss(ctx, you, pols, vals, params, roll)
@@ -294,8 +299,8 @@ class POLADiCE(LOLADiCE):
                                                             you).sum()
                 return loss
 
-            return solve(inner_loss, detach(phi_t, requires_grad=True), self.inner_steps,
-                         SGD(self.lr_in), differentiable=True)[0]
+            return param_dict(solve(inner_loss, detach(phi_t, requires_grad=True),
+                                    self.inner_steps, SGD(self.lr_in), differentiable=True)[0])
 
         def objective(theta: Params, value: Params) -> tuple[Tensor, Any]:
             params = pair(theta, respond(theta, value), value)
@@ -307,10 +312,11 @@ class POLADiCE(LOLADiCE):
 
         return objective
 
-    def update(self, own: Any, other: Any, state: Any, ctx: Context) -> tuple[Any, Any]:
+    def update(self, own: AgentParams, other: ParamTree, state: Any, ctx: Context
+               ) -> tuple[AgentParams, Any]:
         """One POLA-DiCE update of this agent against ``other`` (both ``[S, ...]``)."""
-        *opponent, own = self.opponent_of(own, other, ctx)
-        objective = self.outer_objective(own, tuple(opponent), ctx)
+        other_policy, opponent, other_value, own = self.opponent_of(own, other, ctx)
+        objective = self.outer_objective(own, (other_policy, opponent, other_value), ctx)
         optimizer, value_adam = self.outer_optimizer(), Adam(self.lr_v)
         theta, value = detach(own["policy"]), detach(own["value"])
         opt_state, value_state = optimizer.init(theta), value_adam.init(value)

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from lola_games.agents.base import Agent
 from lola_games.agents.sampled import SampledLearner, as_player, sampled_metrics
+from lola_games.core.tensors import ParamTree
 from lola_games.games.matrix import MatrixGame
 from lola_games.rollouts import TabularPolicy, sample_rollout
 
@@ -33,7 +34,7 @@ the POLA code scores each learned policy against."""
 def evaluate_pola(
     game: Any,
     agents: tuple[Agent, ...],
-    params: tuple[Any, ...],
+    params: tuple[ParamTree, ...],
     gamma: float,
     generator: torch.Generator | None = None,
 ) -> dict[str, Tensor]:

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from lola_games.agents.base import Agent, AgentSettings, memory_one_metrics
 from lola_games.agents.naive import check_rate
+from lola_games.core.tensors import ParamDict, ParamTree
 from lola_games.core.tensors import ParamDict as Params
 from lola_games.rollouts import (
     INITS,
@@ -41,6 +42,7 @@ from lola_games.values.dice import normalised_discounted_return
 
 __all__ = [
     "AgentParams",
+    "param_dict",
     "METRICS",
     "SampledSettings",
     "SampledLearner",
@@ -54,6 +56,18 @@ __all__ = [
 
 AgentParams = dict[str, Params]
 """A sampled learner's params: ``{"policy": {...}, "value": {...}, ...}``, each ``[S, ...]``."""
+
+
+def param_dict(params: ParamTree) -> ParamDict:
+    """``params`` as a flat dict of tensors (what the functional optimizers return for the dict
+    of a module's params, typed as `lola_games.core.tensors.Params`).
+
+    Raises:
+        TypeError: ``params`` is not a dict.
+    """
+    if not isinstance(params, dict):
+        raise TypeError(f"expected a dict of tensors, got {type(params).__name__}")
+    return params
 
 METRICS = ("reward", "discounted")
 """What the runner logs as a player's value: the mean reward per round, or the normalised
@@ -137,7 +151,7 @@ class SampledSettings(AgentSettings):
 def sampled_metrics(
     game: Any,
     agents: tuple[Agent, ...],
-    params: tuple[Any, ...],
+    params: tuple[ParamTree, ...],
     gamma: float,
     generator: torch.Generator | None = None,
 ) -> dict[str, Tensor]:
@@ -180,7 +194,7 @@ evaluate_sampled = sampled_metrics
 """The runner's evaluator of the sampled learners (`sampled_metrics`)."""
 
 
-class SampledLearner(Agent):
+class SampledLearner(Agent[AgentParams]):
     """What the sampled learners share: policy modules, rollout sizes, the logged metric.
 
     Settings: a `SampledSettings`. `setup` builds ``policy`` and ``value``, the modules
@@ -262,7 +276,7 @@ class SampledLearner(Agent):
         return bool(getattr(self.policy, "memory_one", False)) or isinstance(self.policy,
                                                                              MLPPolicy)
 
-    def probs(self, params: Any) -> Tensor:
+    def probs(self, params: AgentParams) -> Tensor:
         """P(action 0) per memory-one state ``[S, 5]`` (start, CC, CD, DC, DD) of params
         ``{"policy": ...}``.
 
@@ -274,7 +288,7 @@ class SampledLearner(Agent):
                              f"memory-one probabilities")
         return memory_one_probs(self.policy, params["policy"])
 
-    def logits(self, params: Any) -> Tensor:
+    def logits(self, params: AgentParams) -> Tensor:
         """Memory-one logits ``[S, 5]`` of P(action 0) (see `probs`)."""
         if isinstance(self.policy, TabularPolicy):
             logits: Tensor = params["policy"]["logits"]
@@ -283,7 +297,7 @@ class SampledLearner(Agent):
         return torch.logit(probs.double(), eps=1e-12).to(probs.dtype)
 
 
-def as_player(agent: Any, params: Any, game: Any = None
+def as_player(agent: Agent | tuple[Agent, ...] | None, params: ParamTree, game: Any = None
               ) -> tuple[nn.Module, AgentParams, nn.Module | None]:
     """(policy module, ``{"policy", "value"}`` params, value module or None) of any agent.
 
@@ -293,5 +307,7 @@ def as_player(agent: Any, params: Any, game: Any = None
     """
     if isinstance(agent, SampledLearner):
         policy, value = agent.modules(game)
-        return policy, params, value
+        return policy, cast(AgentParams, params), value  # a sampled learner's own params
+    if not isinstance(agent, Agent):
+        raise TypeError(f"expected the opponent agent, got {type(agent).__name__}")
     return TabularPolicy(), {"policy": {"logits": agent.logits(params)}, "value": {}}, None

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from torch import Tensor
 
-from lola_games.core.tensors import Params
+from lola_games.core.tensors import ParamTree
 
 __all__ = ["Game", "ValuedGame", "MemoryOneAgent"]
 
@@ -39,6 +39,6 @@ class MemoryOneAgent(Protocol):
     """An agent whose policy is memory-one: ``logits(params) -> [S, 5]`` (P(action 0) is the
     sigmoid of each state's logit)."""
 
-    def logits(self, params: Params) -> Tensor:
+    def logits(self, params: ParamTree) -> Tensor:
         """Memory-one logits ``[S, 5]`` of per-seed ``params``."""
         ...

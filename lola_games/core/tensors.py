@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
-__all__ = ["Params", "ParamDict", "transform_active", "tree_map"]
+__all__ = ["Params", "ParamDict", "ParamTree", "transform_active", "tree_map"]
 
 Params = Tensor | dict[str, Tensor]
 """Per-seed parameters: a tensor or a dict of tensors, each with a leading seed dimension
@@ -17,6 +17,12 @@ Params = Tensor | dict[str, Tensor]
 ParamDict = dict[str, Tensor]
 """Parameters known to be a dict of named tensors (those of an ``nn.Module``, e.g. from
 `lola_games.functional.params_of`): the dict case of `Params`."""
+
+ParamTree = Tensor | Mapping[str, "ParamTree"]
+"""Any agent's per-seed parameters: a tensor, or a mapping of names to trees of tensors, each
+tensor with a leading seed dimension ``[S, ...]``. `Params` is one (exact learners' logits or a
+flat dict); a sampled learner's ``{"policy": {name: tensor}, "value": {...}, ...}`` is
+another (`lola_games.agents.sampled.AgentParams`)."""
 
 
 def transform_active() -> bool:

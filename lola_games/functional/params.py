@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import torch
 from torch import Tensor, nn
@@ -13,14 +13,18 @@ from lola_games.functional.trees import check_finite, check_params, map_leaves
 
 __all__ = ["Params", "detach", "params_of", "buffers_of", "functional_call", "load_params"]
 
+ParamsT = TypeVar("ParamsT", bound=Params)
 
-def detach(params: Params, *, requires_grad: bool = False) -> Params:
-    """Cut the graph: detached copies of ``params`` (new leaves; values shared, not copied).
+
+def detach(params: ParamsT, *, requires_grad: bool = False) -> ParamsT:
+    """Cut the graph: detached copies of ``params`` (new leaves; values shared, not copied),
+    of the same kind (a tensor, or a dict with the same names).
 
     Use it to commit an outer update so later iterations do not keep earlier graphs alive.
     """
     check_params(params)
-    return map_leaves(lambda p: p.detach().requires_grad_(requires_grad), params)
+    out = map_leaves(lambda p: p.detach().requires_grad_(requires_grad), params)
+    return cast(ParamsT, out)  # map_leaves keeps the tree's structure
 
 
 

@@ -9,7 +9,7 @@ estimates on them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +24,9 @@ from lola_games.envs.batched import (
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import get_game
 from lola_games.rollouts.nets import STATE_OF_OBS, MemoryOne, SeedBatched, TabularValue
+
+if TYPE_CHECKING:  # coin.py imports this module
+    from lola_games.rollouts.coin import CoinRollout
 
 __all__ = [
     "seed_forward",
@@ -227,10 +230,12 @@ def _sample_env(
     return Rollout(states=states, actions=actions, rewards=rewards, n_actions=n)
 
 
-def log_probs(module: nn.Module, params: ParamDict, rollout: Rollout, player: int) -> Tensor:
-    """Differentiable log-probabilities ``[S, B, T]`` of ``player``'s sampled actions."""
+def log_probs(module: nn.Module, params: ParamDict, rollout: Rollout | CoinRollout,
+              player: int) -> Tensor:
+    """Differentiable log-probabilities ``[S, B, T]`` of ``player``'s sampled actions (in a
+    matrix game's `Rollout` or a Coin Game's `CoinRollout`)."""
     actions = rollout.actions[..., player]
-    if getattr(module, "memory_one", False):
+    if getattr(module, "memory_one", False) and isinstance(rollout, Rollout):
         table = cast(MemoryOne, module).state_log_probs(params)  # [S, 5, 2]
         flat = table.flatten(1)  # [S, 10]
         index = (rollout.states[..., player] * 2 + actions).flatten(1)
@@ -241,9 +246,11 @@ def log_probs(module: nn.Module, params: ParamDict, rollout: Rollout, player: in
     return torch.gather(logp, -1, actions.unsqueeze(-1)).squeeze(-1)
 
 
-def rollout_values(module: nn.Module, params: ParamDict, rollout: Rollout, player: int) -> Tensor:
-    """Value estimates ``[S, B, T]`` of the states ``player`` saw in ``rollout``."""
-    if isinstance(module, TabularValue):
+def rollout_values(module: nn.Module, params: ParamDict, rollout: Rollout | CoinRollout,
+                   player: int) -> Tensor:
+    """Value estimates ``[S, B, T]`` of the states ``player`` saw in ``rollout`` (a matrix
+    game's `Rollout` or a Coin Game's `CoinRollout`)."""
+    if isinstance(module, TabularValue) and isinstance(rollout, Rollout):
         states = rollout.states[..., player]
         return torch.gather(params["values"], 1, states.flatten(1)).view(states.shape)
     obs = rollout.obs(player, next(iter(params.values())).dtype)

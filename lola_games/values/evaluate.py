@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from lola_games.core.protocols import MemoryOneAgent
-from lola_games.core.tensors import Params
+from lola_games.core.tensors import ParamTree
 from lola_games.games.matrix import MatrixGame
 from lola_games.values.exact import exact_values
 
@@ -27,7 +27,7 @@ def memory_one_metrics(game: MatrixGame, probs: Tensor) -> Metrics:
 def exact_evaluate(
     game: MatrixGame,
     agents: Sequence[MemoryOneAgent],
-    params: Sequence[Params],
+    params: Sequence[ParamTree],
     gamma: float,
     generator: torch.Generator | None = None,
 ) -> Metrics:

@@ -155,3 +155,16 @@ def test_cuda_opponent_models():
                   LOLAOM(batch_size=8)):
         run = train("ipd", (agent, agent), n_seeds=2, n_updates=2, seed=0, device="cuda")
         assert run.joint_score.shape == (3, 2)
+
+
+def test_modelled_opponent_without_agent_needs_logits():
+    # with no opponent agent in ctx.other, other must be the opponent's logits; a dict is
+    # refused by name instead of failing deep inside the rollout
+    agent = LOLAOM(batch_size=4, rollout_len=5)
+    game = get_game("ipd")
+    ctx = Context(game, 0.9, 0, torch.Generator().manual_seed(0))
+    own = agent.init_params(2)
+    with pytest.raises(TypeError, match="memory-one logits"):
+        agent.update(own, {"policy": {"logits": own}}, agent.init_state(own), ctx)
+    new, _ = agent.update(own, torch.zeros(2, 5), agent.init_state(own), ctx)
+    assert new.shape == (2, 5)

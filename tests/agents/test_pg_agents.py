@@ -15,6 +15,8 @@ from lola_games.agents.pg import (
     sampled_metrics,
 )
 from lola_games.agents.published import DICE_PAPER, UNOFFICIAL_PORT
+from lola_games.agents.sampled import as_player, param_dict
+from lola_games.functional import detach
 from lola_games.games.registry import get_game
 from lola_games.rollouts import (
     GRUPolicy,
@@ -372,3 +374,15 @@ def test_cli_options_of_the_sampled_learners(tmp_path, capsys):
     assert cli.main(["train", "--agents", "lola-dice", "lola-dice", "--batch-size", "1",
                      "--seeds", "2", "--updates", "1", "--no-progress"]) == 2
     assert "batch-mean" in capsys.readouterr().err
+
+
+def test_param_dict_narrows_dicts_and_refuses_tensors():
+    params = {"logits": torch.zeros(2, 5)}
+    assert param_dict(detach(params)).keys() == {"logits"}
+    with pytest.raises(TypeError, match="dict of tensors, got Tensor"):
+        param_dict(torch.zeros(2, 5))
+
+
+def test_as_player_refuses_a_missing_opponent():
+    with pytest.raises(TypeError, match="opponent agent, got NoneType"):
+        as_player(None, torch.zeros(2, 5))

@@ -8,6 +8,7 @@ and receives its exact value against the opponent's current policy (see
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -26,7 +27,7 @@ __all__ = ["mfos_chicken", "policy_dim", "to_memory_one", "MetaGame", "opponent_
 def mfos_chicken() -> MatrixGame:
     """Chicken as the official M-FOS code plays it: a one-shot game (play it with gamma 0),
     swerve/straight, SS 0, ST -1, TS +1, TT -100 (our built-in iterated chicken has -10)."""
-    return MatrixGame("chicken_mfos", ("S", "T"), [[[0.0, -1.0], [1.0, -100.0]]] * 2,
+    return MatrixGame("chicken_mfos", ("S", "T"), np.array([[[0.0, -1.0], [1.0, -100.0]]] * 2),
                       {"both swerve": 0.0}, "one-shot chicken of the M-FOS code (crash -100)")
 
 
@@ -115,7 +116,7 @@ def self_play_episode(meta: MetaGame, params: tuple[dict[str, Tensor], dict[str,
     th = [cfg.init_std * torch.randn(S, B, d, generator=generator, device=device, dtype=dtype)
           for _ in range(2)]
     obs = [meta.observe(th[0], th[1]), meta.observe(th[1], th[0])]
-    out = [[[] for _ in range(4)] for _ in range(2)]
+    out: list[list[list[Tensor]]] = [[[] for _ in range(4)] for _ in range(2)]
     for _ in range(cfg.inner_steps):
         acts = [act(params[i], obs[i], generator) for i in range(2)]
         v0, v1 = meta.values(acts[0][0], acts[1][0])
@@ -123,4 +124,5 @@ def self_play_episode(meta: MetaGame, params: tuple[dict[str, Tensor], dict[str,
             for buf, x in zip(out[i], (obs[i], acts[i][0], acts[i][1], v), strict=True):
                 buf.append(x)
         obs = [meta.observe(acts[0][0], acts[1][0]), meta.observe(acts[1][0], acts[0][0])]
-    return tuple(tuple(torch.stack(b, 1) for b in out[i]) for i in range(2))  # type: ignore
+    first, second = (tuple(torch.stack(b, 1) for b in out[i]) for i in range(2))
+    return first, second

@@ -15,6 +15,7 @@ from torch import Tensor
 from torch.nn.functional import softplus
 
 from lola_games.agents.mfos.config import MFOSConfig
+from lola_games.agents.sampled import param_dict
 from lola_games.functional import Adam
 
 __all__ = ["init_actor_critic", "act", "ppo_update"]
@@ -100,5 +101,6 @@ def ppo_update(params: dict[str, Tensor], opt_state: Any, optimizer: Adam, obs: 
             value_loss = (value - returns).pow(2).mean(1, keepdim=True)
             loss = -surrogate + cfg.value_coef * value_loss - cfg.entropy * entropy
             grads = torch.autograd.grad(loss.mean(1).sum(), list(p.values()))
-        params, opt_state = optimizer.step(params, dict(zip(p, grads, strict=True)), opt_state)
+        new, opt_state = optimizer.step(params, dict(zip(p, grads, strict=True)), opt_state)
+        params = param_dict(new)
     return params, opt_state

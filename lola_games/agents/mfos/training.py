@@ -79,12 +79,13 @@ def meta_train(
             learners.against_opponent(log[index])
         if callback is not None:
             callback(index, log[index])
-    config = {"format": FORMAT, "kind": "mfos", "game": game.name, "game_spec": game.spec(),
-              "gamma": gamma, "opponent": opponent, "n_seeds": n_seeds, "seed": seed,
-              "policy_dim": meta.d, "mfos": {**asdict(cfg), "betas": list(cfg.betas)},
-              "meta_lr": lr}
-    result = MetaTraining(config, game, [{k: v.detach() for k, v in p.items()}
-                                         for p in learners.params], log, out)
+    run_config: dict[str, Any] = {
+        "format": FORMAT, "kind": "mfos", "game": game.name, "game_spec": game.spec(),
+        "gamma": gamma, "opponent": opponent, "n_seeds": n_seeds, "seed": seed,
+        "policy_dim": meta.d, "mfos": {**asdict(cfg), "betas": list(cfg.betas)},
+        "meta_lr": lr}
+    result = MetaTraining(run_config, game, [{k: v.detach() for k, v in p.items()}
+                                             for p in learners.params], log, out)
     if out is not None:
         save_meta_training(out, result)
     return result
@@ -140,8 +141,10 @@ class MetaLearners:
 
     def learn(self, i: int, batch: tuple[Tensor, ...]) -> None:
         """Meta-agent ``i``'s PPO update on ``(obs, actions, logps, rewards)``."""
+        obs, actions, logps, rewards = batch
         self.params[i], self.states[i] = ppo_update(self.params[i], self.states[i],
-                                                    self.optimizer, *batch, self.cfg)
+                                                    self.optimizer, obs, actions, logps,
+                                                    rewards, self.cfg)
 
     def play(self, i: int) -> tuple[Tensor, ...]:
         """An episode of meta-agent ``i`` against learning opponents (`episode`)."""
