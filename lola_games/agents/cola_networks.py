@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from lola_games.core.files import atomic_write
+
 __all__ = ["NETS", "init_update_networks", "update_functions", "save_update_functions",
            "load_update_functions"]
 
@@ -67,8 +69,9 @@ def save_update_functions(path: str | os.PathLike, nets: dict[str, Tensor], net:
     for the ``networks`` setting of `lola_games.agents.cola.COLA`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"nets": {k: v.detach().cpu() for k, v in nets.items()}, "net": net,
-                "shapes": [list(s) for s in shapes]}, path)
+    payload = {"nets": {k: v.detach().cpu() for k, v in nets.items()}, "net": net,
+               "shapes": [list(s) for s in shapes]}
+    atomic_write(path, lambda f: torch.save(payload, f))
     return path
 
 

@@ -19,6 +19,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from lola_games.analysis.runs import RunLike, as_runs, metric, metric_label, metric_levels
+from lola_games.core.files import save_figure_file
 from lola_games.runner.run import Run
 
 __all__ = ["BANDS", "band_edges", "plot_learning_curves", "plot_joint_scores", "plot_policies",
@@ -220,6 +221,6 @@ def save_figure(
     out = []
     for fmt in formats:
         target = path.with_suffix(f".{fmt}")
-        fig.savefig(target, dpi=dpi)
+        save_figure_file(fig, target, dpi=dpi)
         out.append(target)
     return out

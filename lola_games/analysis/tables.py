@@ -13,13 +13,13 @@ Outcome classes (all judged after the last logged update):
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from lola_games.analysis.runs import RunLike, as_runs, tft_like
+from lola_games.core.files import write_dict_csv, write_text
 from lola_games.runner.outcomes import OUTCOMES, extra_metrics, outcome_shares
 
 __all__ = ["results_table", "table_markdown", "write_table"]
@@ -121,9 +121,6 @@ def write_table(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     md, csv_path = path.with_suffix(".md"), path.with_suffix(".csv")
-    md.write_text(table_markdown(rows))
-    with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=_columns(rows), restval="")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_text(md, table_markdown(rows))
+    write_dict_csv(csv_path, rows, _columns(rows))
     return md, csv_path

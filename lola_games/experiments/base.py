@@ -8,13 +8,13 @@ names and hyper-parameters), its sizes and its figures; `EXPERIMENTS` names them
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lola_games.core.files import write_dict_csv, write_text
 from lola_games.core.registry import Registry
 from lola_games.runner.run import Run
 
@@ -154,9 +154,6 @@ def write_rows(rows: Sequence[dict[str, Any]], path: str | os.PathLike) -> list[
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(cell(r.get(k, "")) for k in keys) + " |" for r in rows]
     md, csv_path = path.with_suffix(".md"), path.with_suffix(".csv")
-    md.write_text("\n".join(lines) + "\n")
-    with open(csv_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
+    write_text(md, "\n".join(lines) + "\n")
+    write_dict_csv(csv_path, rows, keys)
     return [md, csv_path]

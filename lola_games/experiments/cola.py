@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lola_games.analysis import plots as plotting
+from lola_games.core.files import write_text
 from lola_games.experiments.base import AgentSpec, Experiment, RunSpec
 from lola_games.experiments.cola_consistency import (
     COLA_GAMES,
@@ -174,7 +175,7 @@ def _cola_report(runs: dict[str, Run], out: Path, size: str, figures_dir: Path,
         lines += _consistency_lines(key, data["rates"])
         lines += _cosine_lines(key, data["rates"])
     md = out / "consistency.md"
-    md.write_text("\n".join(lines) + "\n")
+    write_text(md, "\n".join(lines) + "\n")
     fig = _training_figure(results)
     return [md, *plotting.save_figure(fig, figures_dir / "cola_consistency_training", formats)]
 

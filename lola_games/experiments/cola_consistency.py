@@ -31,6 +31,7 @@ from lola_games.analysis.consistency import (
     update_consistency,
 )
 from lola_games.core.device import resolve_device
+from lola_games.core.files import write_text
 from lola_games.games.differentiable import param_shapes
 from lola_games.games.registry import get_any_game
 from lola_games.values.iterated import IteratedGame, game_values
@@ -159,8 +160,8 @@ def train_cola_networks(out: Path | str, key: str, size: str = "full", seed: int
         save_update_functions(networks_file(out, key, alpha, first=True),
                               {k: v[mine][:1] for k, v in nets.items()}, settings["net"],
                               shapes)
-        path.with_suffix(".curve.json").write_text(json.dumps(curve[:, mine].mean(1).tolist())
-                                                   + "\n")
+        write_text(path.with_suffix(".curve.json"),
+                   json.dumps(curve[:, mine].mean(1).tolist()) + "\n")
     return paths
 
 
@@ -236,4 +237,4 @@ def measure_consistency(out: Path, size: str, device: str, seed: int, overwrite:
             per_rate[f"{alpha:g}"] = row
         results["games"][key] = {"rates": per_rate, "settings": settings}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "consistency.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_text(out / "consistency.json", json.dumps(results, indent=1) + "\n")

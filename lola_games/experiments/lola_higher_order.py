@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from lola_games.analysis import plots as plotting
+from lola_games.core.files import write_text
 from lola_games.experiments.base import AgentSpec, Experiment, RunSpec
 from lola_games.experiments.panels import panels
 from lola_games.runner.rundir import Run
@@ -99,7 +100,7 @@ def _higher_order_report(runs: dict[str, Run], out: Path, size: str, figures_dir
                      f"{v[1].mean():.2f} ({v[1].std():.2f}) | {'; '.join(spread)} | "
                      + (f"{paper[0]:.2f} vs {paper[1]:.2f}" if paper else "-") + " |")
     md = out / "paper_comparison.md"
-    md.write_text("\n".join(lines) + "\n")
+    write_text(md, "\n".join(lines) + "\n")
     return [md]
 
 

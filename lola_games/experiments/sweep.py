@@ -23,6 +23,8 @@ from matplotlib.figure import Figure
 
 from lola_games.agents.base import AGENTS, accepted_hparams, check_agents, make_agent
 from lola_games.analysis import plots as plotting
+from lola_games.core.files import DirectoryLock, check_out_path
+from lola_games.experiments.tournament import check_backend, check_formats
 from lola_games.runner.backends import Backend
 from lola_games.runner.grid import plan, run_grid
 from lola_games.runner.run import load_run
@@ -55,8 +57,13 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
         ValueError: an item that is not ``name=v1,v2,...``, a name given twice, or a
             repeated value.
     """
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise ValueError(f"parse_grid takes a list of NAME=VALUE[,VALUE...] strings, got "
+                         f"{items!r}")
     grid: dict[str, list[Any]] = {}
     for item in items:
+        if not isinstance(item, str):
+            raise ValueError(f"grid item {item!r} must be a string NAME=VALUE[,VALUE...]")
         name, sep, values = item.partition("=")
         name = name.strip().replace("-", "_")
         parts = [v for v in values.split(",") if v.strip()]
@@ -64,13 +71,23 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
             raise ValueError(f"grid item {item!r} must be NAME=VALUE[,VALUE...]")
         if name in grid:
             raise ValueError(f"grid option {name!r} is given twice")
-        parsed = [_value(v) for v in parts]
-        if len({repr(v) for v in parsed}) != len(parsed):
-            raise ValueError(f"grid option {name!r} repeats a value: {values}")
-        grid[name] = parsed
+        grid[name] = _distinct(name, [_value(v) for v in parts])
     if not grid:
         raise ValueError("the grid is empty; give NAME=VALUE[,VALUE...] items")
     return grid
+
+
+def _distinct(name: str, values: list[Any]) -> list[Any]:
+    """``values`` when no two are equal (``1`` and ``1.0`` are), else ``ValueError``."""
+    for i, v in enumerate(values):
+        if any(type(v) is type(w) and v == w or _number(v) and _number(w) and v == w
+               or repr(v) == repr(w) for w in values[:i]):
+            raise ValueError(f"grid option {name!r} repeats the value {v!r}")
+    return values
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _accepted(agent: str) -> set[str]:
@@ -95,14 +112,19 @@ def sweep_points(agents: Sequence[str], grid: Mapping[str, Sequence[Any]]
         ValueError: an option no agent takes (listing what they take), or an empty value
             list.
     """
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError(f"grid must be a non-empty mapping option -> list of values, got "
+                         f"{grid!r}")
     takes = set().union(*(_accepted(a) for a in agents))
     takes |= {name for name, alias in ALIASES.items() if alias in takes}
     for name, values in grid.items():
         if name not in takes:
             raise ValueError(f"grid option {name!r} is taken by none of the agents "
                              f"({', '.join(agents)}); they take: {', '.join(sorted(takes))}")
-        if isinstance(values, (str, bytes)) or not len(values):
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) \
+                or not len(values):
             raise ValueError(f"grid option {name!r} needs a list of values, got {values!r}")
+        _distinct(name, list(values))
     names = list(grid)
     return [dict(zip(names, combo, strict=True))
             for combo in itertools.product(*(grid[n] for n in names))]
@@ -148,13 +170,20 @@ def sweep(
     start from the same parameters where the agents' parameters do not depend on the grid.
 
     Raises:
-        ValueError: an unknown agent, a grid option no agent takes, or run directories that
-            hold other runs; found before anything is written.
+        ValueError: an unknown agent, a grid option no agent takes, a bad argument (named),
+            or run directories that hold other runs; found before anything is written.
+        DirectoryLockedError: another process writes ``out``.
     """
     game = resolve_game(game)
+    if isinstance(agents, (str, bytes)) or not isinstance(agents, Sequence):
+        raise ValueError(f"agents must be a list of registry names, got {agents!r}")
+    if hparams is not None and not isinstance(hparams, Mapping):
+        raise ValueError(f"hparams must be a mapping name -> value, got {hparams!r}")
     agents = list(agents)
     points = sweep_points(agents, grid)
-    out = Path(out)
+    out = check_out_path(out)
+    formats = check_formats(formats)
+    backend = check_backend(backend)
     tasks = []
     for point in points:
         options = {**dict(hparams or {}), **point}
@@ -165,15 +194,16 @@ def sweep(
         tasks.append(RunTask(_key(point), game.spec(), built, str(out / _key(point)), kwargs))
     for task in tasks:
         check_agents(game, task.agents)
-    plan(tasks, overwrite)
-    run_grid(tasks, backend, overwrite=overwrite, report=report)
-    runs = {t.key: load_run(t.out_dir) for t in tasks}
-    table = plotting.results_table(list(runs.values()))  # each run's label is its point
-    files = list(plotting.write_table(table, out / "results"))
-    names = list(grid)
-    if formats and len(names) >= 1:
-        fig = plot_sweep(points, runs, names)
-        files += plotting.save_figure(fig, out / "heatmap", formats)
+    plan(tasks, overwrite)  # every argument and directory checked before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    with DirectoryLock(out):
+        run_grid(tasks, backend, overwrite=overwrite, report=report)
+        runs = {t.key: load_run(t.out_dir) for t in tasks}
+        table = plotting.results_table(list(runs.values()))  # each run's label is its point
+        files = list(plotting.write_table(table, out / "results"))
+        if formats:
+            fig = plot_sweep(points, runs, list(grid))
+            files += plotting.save_figure(fig, out / "heatmap", formats)
     return SweepResult(points, runs, table, out, files)
 
 

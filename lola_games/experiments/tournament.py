@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.backend_bases import FigureCanvasBase
 
 from lola_games.agents.base import Agent, check_agents, exact_evaluate, make_agent
+from lola_games.core.files import DirectoryLock, check_out_path, json_depth, write_json
 from lola_games.experiments.tournament_presets import PRESETS, Preset
 from lola_games.experiments.tournament_results import (
     TournamentResult,
@@ -52,7 +54,8 @@ from lola_games.runner.training import resolve_game
 
 __all__ = ["Entrant", "TournamentResult", "Preset", "PRESETS", "entrants", "pairings",
            "tournament", "tournament_tasks", "collect", "plot_heatmap", "plot_ranking",
-           "plot_curves", "write_results", "results_markdown"]
+           "plot_curves", "write_results", "results_markdown", "read_settings", "check_formats",
+           "check_backend"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:-]*")
 SETTINGS = ("game_spec", "n_seeds", "gamma", "seed", "dtype", "log_every")
@@ -86,6 +89,8 @@ def entrants(agents: Sequence[Any] | Mapping[str, Any],
     if isinstance(agents, (str, bytes)) or not isinstance(agents, (Sequence, Mapping)):
         raise ValueError(f"agents must be a list of agents or a mapping name -> agent, "
                          f"got {agents!r}")
+    if hparams is not None and not isinstance(hparams, Mapping):
+        raise ValueError(f"hparams must be a mapping name -> value, got {hparams!r}")
     items = list(agents.items()) if isinstance(agents, Mapping) else [(None, a) for a in agents]
     if not items:
         raise ValueError("a tournament needs at least one agent")
@@ -94,10 +99,7 @@ def entrants(agents: Sequence[Any] | Mapping[str, Any],
     for name, agent in items:
         if isinstance(agent, str):
             spec = agent
-            if spec.startswith("axl:"):
-                agent = AxelrodStrategy(spec[4:])
-            else:
-                agent = make_agent(spec, ignore_unknown=True, **dict(hparams or {}))
+            agent = _named_agent(spec, hparams)
             name = spec if name is None else name
         if not isinstance(agent, Agent):
             raise TypeError(f"agents must be registry names or Agent objects, got "
@@ -114,6 +116,18 @@ def entrants(agents: Sequence[Any] | Mapping[str, Any],
         seen[entrant.dir_name] = len(out)
         out.append(entrant)
     return out
+
+
+def _named_agent(spec: str, hparams: Mapping[str, Any] | None) -> Agent:
+    """The agent of a registry or ``axl:`` name, errors naming the entrant."""
+    try:
+        if spec.startswith("axl:"):
+            return AxelrodStrategy(spec[4:])
+        return make_agent(spec, ignore_unknown=True, **dict(hparams or {}))
+    except TypeError as e:
+        raise ValueError(f"entrant {spec!r} cannot be built from its name ({e}); give an "
+                         f"agent object instead (e.g. MFOS(path=...) for a meta-trained "
+                         f"M-FOS)") from None
 
 
 def pairings(n: int) -> list[tuple[int, int]]:
@@ -202,21 +216,83 @@ def _roster_settings(roster: Sequence[Entrant]) -> list[dict[str, Any]]:
             for e in roster]
 
 
-def _write_settings(out: Path, settings: dict[str, Any], overwrite: bool) -> None:
+MAX_SETTINGS_BYTES = 1 << 20
+"""The largest ``tournament.json`` read (settings and entrants: far smaller)."""
+MAX_JSON_DEPTH = 64
+"""The deepest nesting of ``tournament.json`` read."""
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """A tournament's ``tournament.json`` (bounded in size and nesting).
+
+    Args:
+        path: the file.
+
+    Raises:
+        ValueError: a link, a file too large or too deep, not JSON, or not an object; the
+            message names the file.
+    """
+    if path.is_symlink() or not path.is_file():
+        raise ValueError(f"{path} is not a regular file")
+    if path.stat().st_size > MAX_SETTINGS_BYTES:
+        raise ValueError(f"{path} is damaged: larger than {MAX_SETTINGS_BYTES} bytes")
+    try:
+        text = path.read_bytes().decode()
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH}")
+        old = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ValueError(f"{path} is damaged: {e}") from None
+    if not isinstance(old, dict):
+        raise ValueError(f"{path} is damaged: it holds {type(old).__name__}, not the "
+                         f"tournament's settings (a JSON object)")
+    return old
+
+
+def _check_settings(out: Path, settings: dict[str, Any], overwrite: bool) -> None:
+    """Refuse an ``out`` whose ``tournament.json`` has other settings (nothing written)."""
     path = out / "tournament.json"
-    if path.exists() and not overwrite:
-        try:
-            old = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ValueError(f"{path} is damaged: {e}") from None
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        old = read_settings(path)
         diff = [k for k in SETTINGS if old.get(k) != settings.get(k)]
         if diff:
             raise ValueError(f"{out} holds a tournament with other settings "
                              f"({', '.join(diff)}); choose another directory or overwrite")
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(settings, indent=2) + "\n")
-    os.replace(tmp, path)
+
+
+def check_formats(formats: Any) -> tuple[str, ...]:
+    """The figure formats, checked: a list of format names such as ``("png", "pdf")``.
+
+    Args:
+        formats: what the caller gave.
+
+    Raises:
+        ValueError: a string instead of a list, or a format matplotlib cannot write.
+    """
+    if isinstance(formats, (str, bytes)) or not isinstance(formats, Sequence):
+        raise ValueError(f"formats must be a list of figure formats such as ['png', 'pdf'], "
+                         f"got {formats!r}")
+    known = set(FigureCanvasBase.get_supported_filetypes())
+    for fmt in formats:
+        if not isinstance(fmt, str) or fmt not in known:
+            raise ValueError(f"formats: unknown figure format {fmt!r}; known: "
+                             f"{', '.join(sorted(known))}")
+    return tuple(formats)
+
+
+def check_backend(backend: Any) -> Backend | None:
+    """``backend`` checked: ``None`` or a `Backend` object (not its name).
+
+    Args:
+        backend: what the caller gave.
+
+    Raises:
+        TypeError: anything else (a string names how to build one).
+    """
+    if backend is not None and not isinstance(backend, Backend):
+        raise TypeError(f"backend must be a Backend object such as LocalProcesses(2) or "
+                        f"make_backend(ray='auto') (lola_games.runner.grid), got {backend!r}")
+    return backend
 
 
 def tournament(
@@ -269,21 +345,26 @@ def tournament(
     """
     game = resolve_game(game)
     roster = entrants(agents, hparams)
-    out = Path(out)
+    out = check_out_path(out)
+    formats = check_formats(formats)
+    backend = check_backend(backend)
     tasks = tournament_tasks(game, roster, out, n_seeds=n_seeds, n_updates=n_updates,
                              gamma=gamma, seed=seed, dtype=dtype, device=device,
                              log_every=log_every, evaluate=evaluate)
-    plan(tasks, overwrite)  # every directory checked before anything is written
     settings = json.loads(json.dumps({
         "game_spec": game.spec(), "n_seeds": n_seeds, "n_updates": n_updates,
         "gamma": gamma, "seed": seed, "dtype": dtype, "log_every": log_every,
         "entrants": _roster_settings(roster), "published": dict(published or {})}))
-    _write_settings(out, settings, overwrite)
-    results = run_grid(tasks, backend, overwrite=overwrite, report=report)
-    runs = {t.key: load_run(t.out_dir) for t in tasks}
-    result = collect(game, roster, runs, settings)
-    result.out = out
-    result.run_seconds = {k: r.seconds for k, r in results.items()}
-    result.files = write_results(result, out, formats)
+    plan(tasks, overwrite)  # every argument and directory checked before anything is written
+    _check_settings(out, settings, overwrite)
+    out.mkdir(parents=True, exist_ok=True)
+    with DirectoryLock(out):
+        _check_settings(out, settings, overwrite)  # again, under the lock
+        write_json(out / "tournament.json", settings)
+        results = run_grid(tasks, backend, overwrite=overwrite, report=report)
+        runs = {t.key: load_run(t.out_dir) for t in tasks}
+        result = collect(game, roster, runs, settings)
+        result.out = out
+        result.run_seconds = {k: r.seconds for k, r in results.items()}
+        result.files = write_results(result, out, formats)
     return result
-

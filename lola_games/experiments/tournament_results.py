@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lola_games.analysis.plots import save_figure
+from lola_games.core.files import write_csv, write_text
 
 __all__ = ["TournamentResult", "ci95", "results_markdown", "write_results", "plot_heatmap",
            "plot_ranking", "plot_curves"]
@@ -118,19 +118,18 @@ def write_results(result: TournamentResult, out: str | os.PathLike,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     md = out / "results.md"
-    md.write_text(results_markdown(result))
+    write_text(md, results_markdown(result))
     path = out / "results.csv"
     names = result.names
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["agent", "rank", "average", "average_ci95",
-                    *(c for o in names for c in (f"vs_{o}", f"vs_{o}_ci95"))])
-        rank = {i: r for r, i in enumerate(result.ranking, start=1)}
-        for i, name in enumerate(names):
-            w.writerow([name, rank[i], repr(float(result.average[i])),
-                        repr(float(result.average_ci[i])),
-                        *(repr(float(x)) for j in range(len(names))
-                          for x in (result.matrix[i, j], result.ci[i, j]))])
+    rows: list[list[Any]] = [["agent", "rank", "average", "average_ci95",
+                              *(c for o in names for c in (f"vs_{o}", f"vs_{o}_ci95"))]]
+    rank = {i: r for r, i in enumerate(result.ranking, start=1)}
+    for i, name in enumerate(names):
+        rows.append([name, rank[i], repr(float(result.average[i])),
+                     repr(float(result.average_ci[i])),
+                     *(repr(float(x)) for j in range(len(names))
+                       for x in (result.matrix[i, j], result.ci[i, j]))])
+    write_csv(path, rows)
     files = [md, path]
     if formats:
         for stem, fig in (("heatmap", plot_heatmap(result)), ("ranking", plot_ranking(result)),

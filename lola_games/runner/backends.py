@@ -11,8 +11,14 @@ Workers run torch with one thread, so a run's numbers are the same on every back
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 import socket
+import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -24,7 +30,35 @@ from lola_games.runner.tasks import (
     execute_shipped,
 )
 
-__all__ = ["Backend", "InProcess", "LocalProcesses", "RayCluster", "make_backend"]
+__all__ = ["Backend", "InProcess", "LocalProcesses", "RayCluster", "make_backend",
+           "die_with_parent"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this worker process end when its parent ``parent`` (a PID) dies, however it dies
+    (SIGKILL included): the kernel's parent-death signal on Linux, and a watchdog thread
+    that polls the parent everywhere.
+
+    Args:
+        parent: the PID of the main process.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # it died before the signal was set
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="die-with-parent").start()
 
 
 class Backend:
@@ -74,7 +108,8 @@ class LocalProcesses(Backend):
             return
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
-                                   mp_context=context)
+                                   mp_context=context, initializer=die_with_parent,
+                                   initargs=(os.getpid(),))
         try:
             pending = {pool.submit(execute_in_worker, t): t for t in _costliest_first(tasks)}
             while pending:
@@ -150,7 +185,11 @@ class RayCluster(Backend):
                     try:
                         yield ray.get(ref)
                     except Exception as e:
-                        raise RuntimeError(f"run {task.key!r} failed on Ray: {e}") from e
+                        cause = getattr(e, "cause", None) or e
+                        lines = [x for x in str(cause).splitlines() if x.strip()]
+                        raise RuntimeError(f"run {task.key!r} failed on Ray: "
+                                           f"{lines[-1] if lines else type(cause).__name__}"
+                                           ) from e
         finally:
             for ref in refs:
                 ray.cancel(ref, force=True)
@@ -196,6 +235,8 @@ def make_backend(workers: int | None = None, ray: str | None = None,
     """
     if workers is not None and ray is not None:
         raise ValueError("--workers and --ray exclude each other; choose one backend")
+    if ray is None and ray_cpus is not None:
+        raise ValueError("ray_cpus (--ray-cpus) applies only with ray='local' (--ray local)")
     if ray is not None:
         return RayCluster(ray, ray_cpus)
     if workers is not None:

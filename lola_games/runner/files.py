@@ -1,17 +1,18 @@
 """Safe run files: the error type of run directories, atomic writes, links refused.
 
-Every run file but the append-only metrics is written through a fresh temporary file in its
-directory and ``os.replace``; a run file that is a symbolic link is refused, never followed.
+Every run file but the append-only metrics is written through the package's one writer,
+`lola_games.core.files.atomic_write` (a fresh temporary file in its directory and
+``os.replace``); a run file that is a symbolic link is refused, never followed.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from lola_games.core import files
 
 __all__ = [
     "CONFIG",
@@ -34,7 +35,7 @@ RUN_FILES = (CONFIG, METRICS, CHECKPOINT, FINAL)
 """The files of a run directory."""
 
 
-class RunDirectoryError(ValueError):
+class RunDirectoryError(files.UnsafeFileError):
     """A run directory (or one of its files) that cannot be used; the message names the file."""
 
 
@@ -50,37 +51,26 @@ def refuse_link(path: Path) -> None:
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write ``path`` through a fresh temporary file in its directory and ``os.replace``.
-
-    The temporary file is created exclusively (a planted file or link is never written
-    through) and ``os.replace`` swaps the directory entry, so a link at ``path`` is replaced,
-    not followed, and a kill leaves either the old file or the new one.
+    """Write a run file atomically (`lola_games.core.files.atomic_write`); a link is refused
+    with `RunDirectoryError`.
 
     Args:
         path: the file to write.
-        write: writes the contents to the open binary file it is given (its result is
-            ignored).
+        write: writes the contents to the open binary file it is given.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    refuse_link(path)
+    files.atomic_write(path, write)
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON to ``path`` atomically (see `atomic_write`).
+    """Write ``obj`` as indented JSON to the run file ``path`` atomically.
 
     Args:
         path: the file to write.
         obj: a JSON-serialisable object.
     """
-    atomic_write(path, lambda f: f.write((json.dumps(obj, indent=2) + "\n").encode()))
+    refuse_link(path)
+    files.write_json(path, obj)
 
 
 def open_append(path: Path) -> BinaryIO:

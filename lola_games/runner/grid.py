@@ -21,13 +21,13 @@ travel the other way first).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lola_games.core.files import DirectoryLock, write_bytes
+from lola_games.games.registry import game_from_spec
 from lola_games.runner.backends import (
     Backend,
     InProcess,
@@ -36,8 +36,9 @@ from lola_games.runner.backends import (
     make_backend,
 )
 from lola_games.runner.config import read_config
-from lola_games.runner.files import RUN_FILES, RunDirectoryError
+from lola_games.runner.files import RUN_FILES, RunDirectoryError, refuse_link
 from lola_games.runner.run import load_run
+from lola_games.runner.setup import prepare_run
 from lola_games.runner.tasks import RunResult, RunTask, execute
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "run_grid",
     "execute",
     "plan",
+    "check_tasks",
 ]
 
 
@@ -107,9 +109,11 @@ def plan(tasks: Sequence[RunTask], overwrite: bool = False) -> tuple[list[RunTas
     """The tasks still to run (with ``resume``/``overwrite`` set) and the keys already done.
 
     Raises:
-        ValueError: duplicate keys or run directories, or a directory holding another run
-            (unless ``overwrite``). Nothing is written.
+        ValueError: a bad argument of a run (see `check_tasks`), duplicate keys or run
+            directories, or a directory holding another run (unless ``overwrite``). Nothing
+            is written.
     """
+    check_tasks(tasks)
     keys = [t.key for t in tasks]
     dirs = [str(Path(t.out_dir).resolve()) for t in tasks]
     for what, items in (("key", keys), ("run directory", dirs)):
@@ -143,18 +147,47 @@ def _ship(task: RunTask) -> RunTask:
 
 
 def _receive(result: RunResult) -> None:
-    """Write a remote run's files into its run directory (each atomically)."""
+    """Write a remote run's files into its run directory (each atomically, under its lock)."""
     path = result.path
     path.mkdir(parents=True, exist_ok=True)
-    for name in RUN_FILES:
-        if name not in (result.files or {}):
-            (path / name).unlink(missing_ok=True)
-    for name, data in (result.files or {}).items():
-        fd, tmp = tempfile.mkstemp(dir=path, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path / name)
+    with DirectoryLock(path):
+        for name in RUN_FILES:
+            refuse_link(path / name)
+            if name not in (result.files or {}):
+                (path / name).unlink(missing_ok=True)
+        for name, data in (result.files or {}).items():
+            if name in RUN_FILES:
+                write_bytes(path / name, data)
     result.files = None
+
+
+def check_tasks(tasks: Sequence[RunTask]) -> None:
+    """Check every task's arguments as `lola_games.runner.training.train` would (nothing is
+    written): a grid refused for a bad argument leaves its directories as they were.
+
+    Args:
+        tasks: the runs.
+
+    Raises:
+        ValueError, TypeError: the first bad argument, named, with the run's key.
+    """
+    for task in tasks:
+        kw = dict(_TRAIN_DEFAULTS, **task.train_kwargs)
+        if str(task.out_dir) == "":
+            raise ValueError(f"run {task.key!r}: its directory is empty")
+        try:
+            prepare_run(game_from_spec(task.game_spec), list(task.agents), kw["n_seeds"],
+                        kw["n_updates"], kw["gamma"], kw["device"], kw["seed"], kw["dtype"],
+                        kw["label"], kw["log_every"], kw["checkpoint_every"], kw["evaluate"])
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"run {task.key!r}: {e}") from None
+
+
+_TRAIN_DEFAULTS: dict[str, Any] = {
+    "n_seeds": 64, "n_updates": 200, "gamma": 0.96, "device": "cpu", "seed": 0,
+    "dtype": "float32", "label": None, "log_every": 1, "checkpoint_every": 10,
+    "evaluate": None}
+"""`lola_games.runner.training.train`'s defaults of the arguments a task may leave out."""
 
 
 def run_grid(

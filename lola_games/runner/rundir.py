@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import torch
 
+from lola_games.core.files import DirectoryLock
 from lola_games.runner.checkpoint import (
     decode_state,
     encode_state,
@@ -94,6 +95,20 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"[^\s,\"']+")
+
+
+def _present_files(path: Path, overwrite: bool) -> list[str]:
+    """The run files in ``path`` (to remove with ``overwrite``).
+
+    Raises:
+        FileExistsError: there are some and not ``overwrite``.
+    """
+    present = [n for n in RUN_FILES if (path / n).exists()]
+    if present and not overwrite:
+        what = "a run" if CONFIG in present else f"run files ({', '.join(present)})"
+        raise FileExistsError(f"{path} already holds {what}; resume it, pass overwrite "
+                              f"(--overwrite) to replace it, or choose another directory")
+    return present
 
 
 def _check_target(path: Path) -> Path:
@@ -172,6 +187,7 @@ class RunDirectory:
         self._file: BinaryIO | None = None
         self._digest = hashlib.sha256()
         self._rows = 0
+        self._lock = DirectoryLock(path)
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -184,16 +200,17 @@ class RunDirectory:
                 ``overwrite``; only the run files are removed with ``overwrite``.
         """
         path = _check_target(Path(path))
-        present = [n for n in RUN_FILES if (path / n).exists()]
-        if present and not overwrite:
-            what = "a run" if CONFIG in present else f"run files ({', '.join(present)})"
-            raise FileExistsError(f"{path} already holds {what}; resume it, pass overwrite "
-                                  f"(--overwrite) to replace it, or choose another directory")
+        _present_files(path, overwrite)  # refused before the directory is made
         path.mkdir(parents=True, exist_ok=True)
-        for name in present:
-            (path / name).unlink()
         self = cls(path, config)
-        write_json(path / CONFIG, config)
+        self._lock.acquire()
+        try:
+            for name in _present_files(path, overwrite):  # again, under the lock
+                (path / name).unlink()
+            write_json(path / CONFIG, config)
+        except BaseException:
+            self._lock.release()
+            raise
         return self
 
     @classmethod
@@ -227,8 +244,23 @@ class RunDirectory:
         Nothing is written unless every check passes.
         """
         path = _check_target(Path(path))
-        ck = _resumable_checkpoint(path, config, n_updates)
         self = cls(path, config)
+        if path.is_dir():
+            self._lock.acquire()
+        try:
+            ck = _resumable_checkpoint(path, config, n_updates)
+            groups = self._rewrite_up_to(ck, keep)
+            write_json(path / CONFIG, config)
+            ck["params"] = decode_state(ck["params"], map_location)
+            ck["states"] = decode_state(ck["states"], map_location)
+        except BaseException:
+            self._lock.release()
+            raise
+        return self, ck, groups
+
+    def _rewrite_up_to(self, ck: dict[str, Any], keep: Callable[[int], bool]
+                       ) -> list[LoggedUpdate]:
+        """Rewrite ``metrics.csv`` up to the checkpoint (see `_rows_up_to`); its groups."""
         header, kept, groups = self._rows_up_to(ck, keep)
 
         def rewrite(f: BinaryIO) -> None:
@@ -238,11 +270,8 @@ class RunDirectory:
                 self._digest.update(raw)
                 self._rows += self.n_seeds
 
-        atomic_write(path / METRICS, rewrite)
-        write_json(path / CONFIG, config)
-        ck["params"] = decode_state(ck["params"], map_location)
-        ck["states"] = decode_state(ck["states"], map_location)
-        return self, ck, groups
+        atomic_write(self.path / METRICS, rewrite)
+        return groups
 
     def _rows_up_to(self, ck: dict[str, Any], keep: Callable[[int], bool]
                     ) -> tuple[bytes, list[bytes], list[LoggedUpdate]]:
@@ -344,10 +373,11 @@ class RunDirectory:
         atomic_write(self.path / FINAL, lambda f: torch.save(payload, f))
 
     def close(self) -> None:
-        """Close the metrics file."""
+        """Close the metrics file and release the directory's lock."""
         if self._file is not None:
             self._file.close()
             self._file = None
+        self._lock.release()
 
     def __enter__(self) -> RunDirectory:
         return self

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from lola_games.core.files import write_bytes
 from lola_games.games.registry import game_from_spec
 from lola_games.runner.files import RUN_FILES
 from lola_games.runner.training import train
@@ -75,7 +76,8 @@ def execute_shipped(task: RunTask) -> RunResult:
         run_dir = Path(tmp, "run")
         run_dir.mkdir()
         for name, data in (task.files or {}).items():
-            (run_dir / name).write_bytes(data)
+            if name in RUN_FILES:
+                write_bytes(run_dir / name, data)
         result = execute(replace(task, out_dir=str(run_dir), files=None), threads=1)
         files = {n: (run_dir / n).read_bytes() for n in RUN_FILES if (run_dir / n).exists()}
     return RunResult(task.key, Path(task.out_dir), result.seconds, files=files)

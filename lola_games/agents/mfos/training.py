@@ -14,14 +14,21 @@ from torch import Tensor
 from lola_games.agents.mfos.config import OPPONENTS, MFOSConfig
 from lola_games.agents.mfos.game import MetaGame, episode, opponent_agent, self_play_episode
 from lola_games.agents.mfos.ppo import init_actor_critic, ppo_update
-from lola_games.agents.mfos.saved import FORMAT, MetaTraining, save_meta_training
+from lola_games.agents.mfos.saved import (
+    FORMAT,
+    SAVED_FILES,
+    MetaTraining,
+    save_meta_training,
+)
 from lola_games.core.device import resolve_device
+from lola_games.core.files import DirectoryLock, check_out_path, refuse_link
 from lola_games.functional import Adam
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import get_game
 from lola_games.values.exact import check_gamma
 
-__all__ = ["meta_train", "check_meta_game", "meta_training_dir", "MetaLearners"]
+__all__ = ["meta_train", "check_meta_game", "meta_training_dir", "check_meta_training_dir",
+           "MetaLearners"]
 
 
 def meta_train(
@@ -59,8 +66,25 @@ def meta_train(
     if not isinstance(cfg, MFOSConfig):
         raise TypeError(f"config must be an MFOSConfig, got {type(cfg).__name__}")
     game, gamma = check_meta_game(game, gamma, opponent, n_seeds)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 63:
+        raise ValueError(f"seed must be an int in [0, 2**63 - 1], got {seed!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {callback!r}")
     device = resolve_device(device)
+    check_meta_training_dir(out_dir, overwrite)  # before anything is made
     out = meta_training_dir(out_dir, overwrite)
+    lock = DirectoryLock(out).acquire() if out is not None else None
+    try:
+        return _meta_train(game, gamma, opponent, n_seeds, cfg, seed, device, out, callback)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _meta_train(game: MatrixGame, gamma: float, opponent: str, n_seeds: int, cfg: MFOSConfig,
+                seed: int, device: torch.device, out: Path | None,
+                callback: Callable[[int, Tensor], None] | None) -> MetaTraining:
+    """`meta_train` after its checks (``out`` made and locked, or ``None``)."""
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     opp_agent = opponent_agent("naive" if opponent == "self" else opponent, cfg.opponent_lr)
@@ -118,12 +142,32 @@ def meta_training_dir(out_dir: str | os.PathLike[str] | None, overwrite: bool) -
     Raises:
         FileExistsError: it holds a meta-training run and ``overwrite`` is false.
     """
+    check_meta_training_dir(out_dir, overwrite)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
-        if (out / "mfos.pt").exists() and not overwrite:
-            raise FileExistsError(f"{out} already holds a meta-training run; pass overwrite")
         out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def check_meta_training_dir(out_dir: str | os.PathLike[str] | None, overwrite: bool) -> None:
+    """Check a meta-training directory before anything is made (nothing is written).
+
+    Args:
+        out_dir: the directory, or ``None`` for none.
+        overwrite: whether an existing meta-training may be replaced.
+
+    Raises:
+        ValueError: an empty path, a path that is not a directory, or a meta-training file
+            that is a symbolic link; FileExistsError: it holds a meta-training run and
+            ``overwrite`` is false.
+    """
+    if out_dir is None:
+        return
+    out = check_out_path(out_dir, "out_dir")
+    for name in SAVED_FILES:
+        refuse_link(out / name)
+    if (out / "mfos.pt").exists() and not overwrite:
+        raise FileExistsError(f"{out} already holds a meta-training run; pass overwrite")
 
 
 class MetaLearners:

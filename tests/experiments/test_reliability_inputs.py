@@ -1,0 +1,146 @@
+"""Refused tournaments, sweeps and meta-trainings leave their directories as they were;
+damaged saved files give one error naming the file and the field."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from lola_games.agents.mfos.config import MFOSConfig
+from lola_games.agents.mfos.saved import load_meta_training
+from lola_games.agents.mfos.training import meta_train
+from lola_games.experiments.sweep import sweep
+from lola_games.experiments.tournament import tournament
+
+
+def _listing(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*")) if path.exists() else []
+
+
+BAD = [dict(n_seeds=0), dict(gamma=math.nan), dict(seed=-1), dict(log_every=-1),
+       dict(n_seeds=1.5), dict(log_every=0), dict(formats="png"), dict(backend="ray"),
+       dict(hparams=["lr"])]
+
+
+@pytest.mark.parametrize("bad", BAD, ids=[next(iter(b)) + "=" + repr(next(iter(b.values())))
+                                          for b in BAD])
+def test_refused_tournament_writes_nothing(tmp_path: Path, bad: dict) -> None:
+    out = tmp_path / "t"
+    kw = dict(n_seeds=2, n_updates=2, out=out, formats=())
+    kw.update(bad)
+    with pytest.raises((ValueError, TypeError)):
+        tournament("ipd", ["naive", "tft"], **kw)
+    assert _listing(out) == []
+
+
+def test_empty_out_is_refused_everywhere(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="empty"):
+        tournament("ipd", ["naive"], n_seeds=2, n_updates=2, out="", formats=())
+    with pytest.raises(ValueError, match="empty"):
+        sweep("ipd", ["naive", "naive"], {"lr": [1]}, n_seeds=2, n_updates=2, out="")
+    with pytest.raises(ValueError, match="empty"):
+        meta_train("ipd", "naive", 1, MFOSConfig(meta_episodes=1, batch_size=2,
+                                                 inner_steps=2, hidden_size=4), out_dir="")
+    assert _listing(tmp_path) == []
+
+
+@pytest.mark.parametrize("grid", [{"lr": [1, 1.0]}, {}, {"lr": 1}])
+def test_bad_sweep_grid_is_refused(tmp_path: Path, grid: dict) -> None:
+    with pytest.raises(ValueError, match="grid"):
+        sweep("ipd", ["naive", "naive"], grid, n_seeds=2, n_updates=2, out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("seed", [-1, 2 ** 70])
+def test_meta_train_seed_is_checked(tmp_path: Path, seed: int) -> None:
+    with pytest.raises(ValueError, match="seed"):
+        meta_train("ipd", "naive", 1, MFOSConfig(meta_episodes=1), seed=seed,
+                   out_dir=tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("content", ["null", "[]", "[" * 100_000])
+def test_damaged_tournament_json(tmp_path: Path, content: str) -> None:
+    out = tmp_path / "t"
+    out.mkdir()
+    (out / "tournament.json").write_text(content)
+    with pytest.raises(ValueError, match="tournament.json"):
+        tournament("ipd", ["naive"], n_seeds=2, n_updates=2, out=out, formats=())
+
+
+def test_tournament_refuses_links_and_finishes(tmp_path: Path) -> None:
+    out = tmp_path / "t"
+    kw = dict(n_seeds=2, n_updates=2, out=out, formats=())
+    tournament("ipd", ["naive", "tft"], **kw)
+    victim = tmp_path / "victim.csv"
+    victim.write_text("keep")
+    (out / "results.csv").unlink()
+    (out / "results.csv").symlink_to(victim)
+    with pytest.raises(ValueError, match="symbolic link"):
+        tournament("ipd", ["naive", "tft"], **kw)
+    assert victim.read_text() == "keep"
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("mfos") / "m"
+    meta_train("ipd", "naive", 2, MFOSConfig(meta_episodes=2, batch_size=2, inner_steps=2,
+                                             hidden_size=4), out_dir=out)
+    return out
+
+
+def _copy(saved: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "m"
+    out.mkdir()
+    for p in saved.iterdir():
+        if not p.name.startswith("."):
+            (out / p.name).write_bytes(p.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda c: c.pop("policy_dim"), "policy_dim"),
+    (lambda c: c.__setitem__("gamma", "x"), "gamma"),
+    (lambda c: c["mfos"].pop("hidden_size"), "hidden_size"),
+])
+def test_mfos_config_fields(saved: Path, tmp_path: Path, edit, match: str) -> None:
+    out = _copy(saved, tmp_path)
+    config = json.loads((out / "config.json").read_text())
+    edit(config)
+    (out / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=f"config.json.*{match}"):
+        load_meta_training(out)
+
+
+def test_mfos_config_deep_nesting(saved: Path, tmp_path: Path) -> None:
+    out = _copy(saved, tmp_path)
+    (out / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="config.json.*nested"):
+        load_meta_training(out)
+
+
+@pytest.mark.parametrize("row,match", [("1,7,0.0,0.0", "seed 7"),
+                                       ("99999999999,0,0.0,0.0", "meta_episode")])
+def test_mfos_metrics_ranges(saved: Path, tmp_path: Path, row: str, match: str) -> None:
+    out = _copy(saved, tmp_path)
+    with open(out / "meta_metrics.csv", "a") as f:
+        f.write(row + "\n")
+    with pytest.raises(ValueError, match=f"meta_metrics.csv.*{match}"):
+        load_meta_training(out)
+
+
+def test_mfos_writer_refuses_links(saved: Path, tmp_path: Path) -> None:
+    out = _copy(saved, tmp_path)
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    (out / "meta_metrics.csv").unlink()
+    (out / "meta_metrics.csv").symlink_to(victim)
+    with pytest.raises(ValueError, match="symbolic link"):
+        meta_train("ipd", "naive", 1, MFOSConfig(meta_episodes=1, batch_size=2,
+                                                 inner_steps=2, hidden_size=4),
+                   out_dir=out, overwrite=True)
+    assert victim.read_text() == "keep"
