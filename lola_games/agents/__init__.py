@@ -13,21 +13,16 @@ for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``
 """
 
 from lola_games.agents.base import (
-    AGENTS,
     Agent,
     AgentSettings,
     Context,
     Metrics,
-    agent_names,
-    check_agents,
-    evaluator_for,
     exact_evaluate,
-    make_agent,
     memory_one_metrics,
-    register_agent,
 )
 from lola_games.agents.cgd import CGD, CGDSettings
 from lola_games.agents.cola import COLA, COLASettings, COLAShort
+from lola_games.agents.evaluation import check_agents, evaluator_for
 from lola_games.agents.extragradient import EG, EGSettings
 from lola_games.agents.fixed import (
     AlwaysCooperate,
@@ -58,6 +53,7 @@ from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
 from lola_games.agents.pg import LOLADiCE, NaivePG, SampledLearner
 from lola_games.agents.pola import POLA, POLASettings
 from lola_games.agents.pola_dice import POLAOM, POLADiCE
+from lola_games.agents.registry import AGENTS, agent_names, make_agent, register_agent
 from lola_games.agents.sga import CO, SGA, COSettings, SGASettings
 from lola_games.agents.sos import SOS, LookAhead, LookAheadSettings, SOSSettings
 

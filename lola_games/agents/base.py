@@ -45,6 +45,7 @@ which the CLI uses; `evaluator_for` and `check_agents` are in `lola_games.agents
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -52,14 +53,6 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import torch
 from torch import Tensor
 
-from lola_games.agents.evaluation import check_agents, evaluator_for
-from lola_games.agents.registry import (
-    AGENTS,
-    accepted_hparams,
-    agent_names,
-    make_agent,
-    register_agent,
-)
 from lola_games.core.checks import check_positive_int
 from lola_games.core.tensors import Params, ParamTree
 from lola_games.games.differentiable import matrix_game_of
@@ -77,14 +70,8 @@ __all__ = [
     "Evaluator",
     "memory_one_metrics",
     "exact_evaluate",
-    "evaluator_for",
-    "check_agents",
     "player_values",
     "joint_values",
-    "register_agent",
-    "make_agent",
-    "agent_names",
-    "AGENTS",
     "AgentSettings",
     "accepted_hparams",
 ]
@@ -305,3 +292,12 @@ Evaluator = Callable[[Any, tuple[Agent, ...], tuple[ParamTree, ...], float,
 ``generator`` is an evaluation generator that the runner seeds from the run's seed and the
 update, separate from the training generator: evaluating (or not) never changes training.
 """
+
+def accepted_hparams(cls: type[Agent]) -> tuple[str, ...]:
+    """The hyper-parameters an agent class takes: its settings' fields, or the arguments of
+    its own constructor (in order)."""
+    if cls.Settings is not None:
+        return cls.Settings.names()
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(k for k, p in inspect.signature(cls.__init__).parameters.items()
+                 if k != "self" and p.kind in kinds)

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from lola_games.agents.base import Agent, Evaluator
 from lola_games.games.matrix import MatrixGame
 from lola_games.values.evaluate import exact_evaluate
-
-if TYPE_CHECKING:
-    from lola_games.agents.base import Agent, Evaluator
 
 __all__ = ["evaluator_for", "check_agents"]
 

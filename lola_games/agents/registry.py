@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from lola_games.agents.base import Agent, accepted_hparams
 from lola_games.core.builtins import AGENT_ENTRIES
 from lola_games.core.registry import Registry
 
-if TYPE_CHECKING:
-    from lola_games.agents.base import Agent
-
-__all__ = ["AGENTS", "register_agent", "agent_names", "accepted_hparams", "make_agent"]
+__all__ = ["AGENTS", "register_agent", "agent_names", "make_agent"]
 
 AGENTS: Registry[type[Agent]] = Registry("agent", group="lola_games.agents")
 """Agent classes by registry name, loaded on first use; installed packages add theirs through
@@ -35,15 +32,6 @@ def agent_names() -> tuple[str, ...]:
     """Registered agent names."""
     return AGENTS.names()
 
-
-def accepted_hparams(cls: type[Agent]) -> tuple[str, ...]:
-    """The hyper-parameters an agent class takes: its settings' fields, or the arguments of
-    its own constructor (in order)."""
-    if cls.Settings is not None:
-        return cls.Settings.names()
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return tuple(k for k, p in inspect.signature(cls.__init__).parameters.items()
-                 if k != "self" and p.kind in kinds)
 
 
 def make_agent(name: str, /, *, ignore_unknown: bool = False, **hparams: Any) -> Agent:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lola_games.agents.base import Agent, accepted_hparams, make_agent
-from lola_games.agents.registry import AGENTS
+from lola_games.agents.base import Agent, accepted_hparams
+from lola_games.agents.registry import AGENTS, make_agent
 from lola_games.cli.options import parse_agent_spec
 
 __all__ = ["ALIASES", "build_agents", "agent_kwargs", "flag_name"]

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lola_games.agents.base import AGENTS, accepted_hparams
+from lola_games.agents.base import accepted_hparams
+from lola_games.agents.registry import AGENTS
 from lola_games.cli.agent_settings import build_agents
 from lola_games.cli.errors import TRAIN_ERRORS, guarded
 from lola_games.cli.options import parse_agent_spec

@@ -73,7 +73,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lola_games.agents.base import AGENTS, Agent, accepted_hparams, make_agent
+from lola_games.agents.base import Agent, accepted_hparams
+from lola_games.agents.registry import AGENTS, make_agent
 from lola_games.analysis import plots as plotting
 from lola_games.core.registry import load_entry
 from lola_games.experiments.base import (

@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lola_games.agents.base import AGENTS, accepted_hparams, check_agents, make_agent
+from lola_games.agents.base import accepted_hparams
+from lola_games.agents.evaluation import check_agents
+from lola_games.agents.registry import AGENTS, make_agent
 from lola_games.analysis import plots as plotting
 from lola_games.core.files import DirectoryLock, check_out_path
 from lola_games.experiments.tournament import check_backend, check_formats

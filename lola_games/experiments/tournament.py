@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 from matplotlib.backend_bases import FigureCanvasBase
 
-from lola_games.agents.base import Agent, check_agents, exact_evaluate, make_agent
+from lola_games.agents.base import Agent, exact_evaluate
+from lola_games.agents.evaluation import check_agents
+from lola_games.agents.registry import make_agent
 from lola_games.core.files import DirectoryLock, check_out_path, json_depth, write_json
 from lola_games.experiments.tournament_presets import PRESETS, Preset
 from lola_games.experiments.tournament_results import (

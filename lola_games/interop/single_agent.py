@@ -48,8 +48,9 @@ import torch
 from gymnasium.envs.registration import EnvSpec
 from gymnasium.spaces import Box, Discrete
 
-from lola_games.agents.base import Agent, Context, make_agent
+from lola_games.agents.base import Agent, Context
 from lola_games.agents.fixed import FixedAgent
+from lola_games.agents.registry import make_agent
 from lola_games.core.checks import check_positive_int, check_seed
 from lola_games.envs.iterated import IteratedMatrixGameEnv
 from lola_games.envs.registration import SINGLE_AGENT_ENTRY, SINGLE_AGENT_ID

@@ -11,7 +11,9 @@ from typing import Any
 
 import torch
 
-from lola_games.agents.base import Agent, Evaluator, check_agents, evaluator_for, make_agent
+from lola_games.agents.base import Agent, Evaluator
+from lola_games.agents.evaluation import check_agents, evaluator_for
+from lola_games.agents.registry import make_agent
 from lola_games.core.checks import check_positive_int
 from lola_games.core.device import resolve_device
 from lola_games.core.version import __version__

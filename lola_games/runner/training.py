@@ -27,11 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lola_games.agents.base import (
-    Agent,
-    Context,
-    Evaluator,
-)
+from lola_games.agents.base import Agent, Context, Evaluator
 from lola_games.core.device import resolve_device
 from lola_games.core.tensors import tree_map
 from lola_games.runner.metrics_io import LoggedUpdate, stack_updates
