@@ -5,7 +5,7 @@ docs state the measured CPU cost of ``--quick``.
 ``lola-games reproduce NAME --quick --no-progress --formats png`` with one torch thread
 (``OMP_NUM_THREADS=1 MKL_NUM_THREADS=1``), each experiment in its own process, on
 2026-12-07 on a shared 2-core AMD EPYC virtual machine (torch 2.13.0+cpu). CPU time, not
-wall clock: the machine was shared and heavily loaded (wall clock was 1.3 to 12 times the
+wall clock: the machine was shared and heavily loaded (wall clock was 1.3 to 15 times the
 CPU time). The promise of ``--quick`` is under two minutes of one CPU core; each
 experiment's docs page states its number, so a re-measurement that changes the table must
 change the page too.
