@@ -22,7 +22,12 @@ __all__ = ["SIZES", "AgentSpec", "RunSpec", "Experiment", "EXPERIMENTS", "OWN_LO
            "Reproduction", "write_rows"]
 
 SIZES = ("full", "quick", "smoke")
-"""The sizes every experiment has (some have more, e.g. ``coin-game``'s ``cpu``)."""
+"""The sizes every experiment has (some have more, e.g. ``coin-game``'s ``cpu``), the same
+promise everywhere: ``full`` the published settings (or the stated CPU stand-in for them);
+``quick`` under two minutes of one CPU core (one torch thread), still showing the paper's
+qualitative result where it can; ``smoke`` seconds, a check of the pipeline whose numbers
+mean nothing. ``tests/experiments/test_sizes.py`` holds the measured CPU seconds of every
+``quick`` and checks that each experiment's docs page states them."""
 
 AgentSpec = tuple[str, dict[str, Any]]
 """A registry name and its hyper-parameters, e.g. ``("lola", {"lr": 1.0, "eta": 1.0})``."""
