@@ -115,7 +115,7 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("name", choices=EXPERIMENT_NAMES, help="the experiment")
     sizes = p.add_mutually_exclusive_group()
     sizes.add_argument("--quick", action="store_const", const="quick", dest="size",
-                       help="fewer seeds/updates: under a minute on a laptop CPU")
+                       help="fewer seeds/updates: under two minutes of one CPU core")
     sizes.add_argument("--smoke", action="store_const", const="smoke", dest="size",
                        help="tiny run that only checks the pipeline (numbers mean nothing)")
     sizes.add_argument("--size", dest="size",

@@ -58,8 +58,8 @@ Experiments (`EXPERIMENTS`; one module each, e.g. `lola_games.experiments.lola_e
 
 The sampled experiments need `lola_games.agents.pg`.
 
-Sizes: ``full`` (the published settings), ``quick`` (fewer seeds/updates/episodes; under a
-minute on a laptop CPU) and ``smoke`` (tiny, for the test suite; numbers mean nothing). All
+Sizes: ``full`` (the published settings), ``quick`` (fewer seeds/updates/episodes; under two
+minutes of one CPU core) and ``smoke`` (tiny, for the test suite; numbers mean nothing). All
 runs of an experiment share ``seed``, so runs with the same agents start from the same
 parameters (paired comparisons).
 """

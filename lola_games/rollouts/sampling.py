@@ -9,7 +9,7 @@ estimates on them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -23,10 +23,8 @@ from lola_games.envs.batched import (
 )
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import get_game
+from lola_games.rollouts.coin_rollout import CoinRollout
 from lola_games.rollouts.nets import STATE_OF_OBS, MemoryOne, SeedBatched, TabularValue
-
-if TYPE_CHECKING:  # coin.py imports this module
-    from lola_games.rollouts.coin import CoinRollout
 
 __all__ = [
     "seed_forward",
