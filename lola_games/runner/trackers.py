@@ -32,6 +32,8 @@ from typing import Any, Protocol, TextIO, runtime_checkable
 import numpy as np
 from tqdm.auto import tqdm
 
+from lola_games.core.files import write_text
+
 __all__ = [
     "Tracker",
     "TensorBoardTracker",
@@ -135,7 +137,7 @@ class WandbTracker:
             return id_file.read_text().strip()
         run_id = secrets.token_hex(8)
         id_file.parent.mkdir(parents=True, exist_ok=True)
-        id_file.write_text(run_id + "\n")
+        write_text(id_file, run_id + "\n")
         return run_id
 
     def log(self, update: int, metrics: dict[str, float]) -> None:
