@@ -89,13 +89,15 @@ def _shares(rows: Sequence[dict[str, Any]]) -> set[str]:
 
 
 def table_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows of `results_table` as a markdown table: ``mean (std)`` per value, other
-    metrics' means, and outcome shares in percent (``-`` where a run has no such column)."""
+    """The rows of `results_table` as a markdown table: ``mean (std)`` per value (the header
+    says so: the bracket is the standard deviation over seeds), other metrics' means, and
+    outcome shares in percent (``-`` where a run has no such column)."""
     n_players = _players(rows)
     extra = _columns(rows)[len(_fixed(rows)):]
     shares = _shares(rows)
-    head = ["run", "game", "seeds", "updates", *(f"player {i}" for i in range(n_players)),
-            "joint", *(f"% {k}" if k in shares else k for k in extra)]
+    head = ["run", "game", "seeds", "updates",
+            *(f"player {i}: mean (std over seeds)" for i in range(n_players)),
+            "joint: mean (std over seeds)", *(f"% {k}" if k in shares else k for k in extra)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["run"], r["game"], str(r["seeds"]), str(r["updates"])]

@@ -106,8 +106,9 @@ def _present_files(path: Path, overwrite: bool) -> list[str]:
     present = [n for n in RUN_FILES if (path / n).exists()]
     if present and not overwrite:
         what = "a run" if CONFIG in present else f"run files ({', '.join(present)})"
-        raise FileExistsError(f"{path} already holds {what}; resume it, pass overwrite "
-                              f"(--overwrite) to replace it, or choose another directory")
+        raise FileExistsError(f"{path} already holds {what}: resume it (--resume, or "
+                              f"resume=True), replace it (--overwrite, or overwrite=True) or "
+                              f"choose another directory")
     return present
 
 
@@ -151,7 +152,7 @@ def _resumable_checkpoint(path: Path, config: dict[str, Any], n_updates: int
     if not ck_path.exists():
         raise FileNotFoundError(
             f"cannot resume {path}: no {CHECKPOINT} (the run was interrupted before its "
-            f"first checkpoint); start it again with overwrite (--overwrite)")
+            f"first checkpoint): start it again with --overwrite (or overwrite=True)")
     ident = run_identity(config)
     diff = [k for k in ident if old.get(k) != ident[k]]
     if diff:

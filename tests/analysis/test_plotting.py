@@ -152,3 +152,11 @@ def test_table_mixes_games_with_blank_cells(runs, tmp_path):
     assert last.split("|")[-3].strip() == "-"  # imp has no TFT-like column value
     with open(csv_path, newline="") as f:
         assert list(csv.DictReader(f))[0]["Nash"] == ""
+
+
+def test_a_tables_header_says_what_the_bracket_is():
+    run = train("ipd", ["naive", "lola"], n_seeds=3, n_updates=2)
+    text = plotting.table_markdown(plotting.results_table([run]))
+    header = text.splitlines()[0]
+    assert "player 0: mean (std over seeds)" in header
+    assert "joint: mean (std over seeds)" in header

@@ -70,8 +70,11 @@ def test_run_directory_format(tmp_path):
     final = torch.load(out / "final_params.pt", weights_only=True)
     assert torch.equal(final["params"][0], run.final_params[0])
     assert torch.load(out / "checkpoint.pt", weights_only=True)["update"] == 12
-    with pytest.raises(FileExistsError, match="already holds a run"):
+    with pytest.raises(FileExistsError, match="already holds a run") as taken:
         small(out_dir=out)
+    message = str(taken.value)  # both ways to go on, for the CLI and for Python
+    assert "--resume" in message and "resume=True" in message
+    assert "--overwrite" in message and "overwrite=True" in message
 
 
 class Interrupt(Exception):

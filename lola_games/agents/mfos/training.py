@@ -167,7 +167,8 @@ def check_meta_training_dir(out_dir: str | os.PathLike[str] | None, overwrite: b
     for name in SAVED_FILES:
         refuse_link(out / name)
     if (out / "mfos.pt").exists() and not overwrite:
-        raise FileExistsError(f"{out} already holds a meta-training run; pass overwrite")
+        raise FileExistsError(f"{out} already holds a meta-training run: replace it "
+                              f"(--overwrite, or overwrite=True) or choose another directory")
 
 
 class MetaLearners:
