@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lola_games.agents.base import Agent
+from lola_games.agents.registry import AGENTS
 from lola_games.analysis import plots as plotting
-from lola_games.cli.agent_settings import build_agents
+from lola_games.cli.agent_settings import agent_kwargs, build_agents, flag_name
 from lola_games.cli.errors import guarded
 from lola_games.cli.options import parse_agent_spec
 from lola_games.cli.train_cmd import check_out
@@ -33,10 +34,15 @@ def backend_of(args: argparse.Namespace) -> Backend:
     return make_backend(args.workers, args.ray, args.ray_cpus)
 
 
-def _hparams(args: argparse.Namespace) -> dict[str, Any]:
+def _shared(args: argparse.Namespace) -> dict[str, Any]:
+    """The shared agent options given on the command line, by key."""
     options = {"lr": args.lr, "eta": args.eta, "alpha": args.alpha, "optimizer": args.optimizer,
                "rollout_len": args.rollout_len, "eps": args.eps}
-    options = {k: v for k, v in options.items() if v is not None}
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _hparams(args: argparse.Namespace) -> dict[str, Any]:
+    options = _shared(args)
     for name, alias in ALIASES.items():
         if name in options:
             options[alias] = options[name]
@@ -78,12 +84,34 @@ def _expand(agents: list[str]) -> list[str]:
     return out
 
 
-def _entrants(specs: list[str], hparams: dict[str, Any]) -> Any:
+def check_shared_taken(names: list[str], shared: dict[str, Any]) -> None:
+    """Refuse shared options that none of the registered entrants ``names`` takes (Axelrod
+    entrants take none).
+
+    Args:
+        names: the entrants' names.
+        shared: the shared options by key (`agent_kwargs` resolves their aliases).
+
+    Raises:
+        ValueError: naming the flags and the entrants.
+    """
+    used: set[str] = set()
+    for name in names:
+        if name in AGENTS:
+            used |= agent_kwargs(name, shared, {})[1]
+    unused = [k for k in shared if k not in used]
+    if unused:
+        raise ValueError(f"{', '.join(flag_name(k) for k in unused)}: taken by none of the "
+                         f"entrants {', '.join(names)}")
+
+
+def _entrants(specs: list[str], shared: dict[str, Any]) -> Any:
     """Entrant names as they are, or (per-agent settings given) built agents by label."""
     parsed = [parse_agent_spec(s) for s in specs]
     if not any(own for _, own in parsed):
+        check_shared_taken(specs, shared)
         return specs
-    agents: list[Agent] = build_agents(specs, hparams)
+    agents: list[Agent] = build_agents(specs, shared)
     labels = [name + "".join(f"-{k}{v}" for k, v in own.items()) for name, own in parsed]
     return dict(zip(labels, agents, strict=True))
 
@@ -104,7 +132,7 @@ def _tournament(args: argparse.Namespace):
     else:
         if not args.agents:
             raise ValueError("give the entrants with --agents (or a --preset)")
-        agents = _entrants(_expand(args.agents), _hparams(args))
+        agents = _entrants(_expand(args.agents), _shared(args))
         game = args.game or "ipd"
         gamma = 0.96 if args.gamma is None else args.gamma
         n_updates = 200 if args.updates is None else args.updates

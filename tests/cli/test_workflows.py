@@ -47,6 +47,16 @@ def test_options_no_agent_takes_are_errors(tmp_path, capsys, argv, message):
     assert not (tmp_path / "r").exists()
 
 
+def test_tournament_refuses_options_no_entrant_takes(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert main(["tournament", "--agents", "tft", "alld", "--eta", "0.5", "--out", str(out),
+                 "--seeds", "2", "--updates", "2", "--no-progress", "--formats", ""]) == 2
+    assert "--eta: taken by none of the entrants tft, alld" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["tournament", "--agents", "tft", "lola", "--eta", "0.5", "--out", str(out),
+                 "--seeds", "2", "--updates", "2", "--no-progress", "--formats", ""]) == 0
+
+
 def test_config_toml_and_a_runs_config_json(tmp_path, capsys):
     toml = tmp_path / "run.toml"
     toml.write_text('game = "stag_hunt"\nagents = ["naive:lr=0.3", "lola"]\nseeds = 2\n'
@@ -69,7 +79,7 @@ def test_config_toml_and_a_runs_config_json(tmp_path, capsys):
 
 def test_import_registers_a_user_agent(tmp_path, monkeypatch):
     (tmp_path / "mymod.py").write_text(
-        "from lola_games.agents.base import register_agent\n"
+        "from lola_games.agents import register_agent\n"
         "from lola_games.agents.naive import NaiveLearner\n\n\n"
         "@register_agent('naive-momentum')\n"
         "class NaiveMomentum(NaiveLearner):\n"
