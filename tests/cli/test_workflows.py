@@ -151,3 +151,15 @@ def test_documented_commands_run(tmp_path, monkeypatch):
     for argv in commands:
         argv = [re.sub(r"^~", str(tmp_path), a) for a in argv]
         assert main(argv) == 0, argv
+
+
+def test_ctrl_c_while_a_subcommand_loads_is_one_line(monkeypatch, capsys):
+    """Ctrl-C while the subcommand's modules (torch) load: one line, exit 130, no traceback."""
+    import lola_games.cli.app as app
+
+    def interrupted(entry):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app, "load_entry", interrupted)
+    assert app.main(["train", "--agents", "naive", "naive", *SMALL]) == 130
+    assert capsys.readouterr().err == "lola-games: interrupted\n"
