@@ -45,8 +45,7 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--label", default=None, help="human label of the run")
     p.add_argument("--checkpoint-every", type=positive_int, default=10,
                    help="checkpoint every N updates")
-    p.add_argument("--log", nargs="+", default=None, choices=["tensorboard", "wandb"],
-                   help="also log to these trackers")
+    _add_log(p)
     add_hparams(p)
     add_sampled_hparams(p)
 
@@ -108,6 +107,11 @@ def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
     _add_grid_options(p)
 
 
+def _add_log(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log", nargs="+", default=None, choices=["tensorboard", "wandb"],
+                   help="also log to these trackers")
+
+
 def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
     p = _sub(subparsers, "reproduce", "lola_games.cli.reproduce:run_reproduce",
              help="reproduce a paper's experiment: runs, figures and table",
@@ -130,6 +134,7 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--formats", default="png,pdf", help="figure formats, comma-separated")
     p.add_argument("--plot-only", action="store_true",
                    help="train nothing: redraw the figures and table from the runs in --out")
+    _add_log(p)
     add_backend_options(p)
 
 

@@ -21,6 +21,7 @@ def _reproduce(args: argparse.Namespace, backend: Backend) -> Reproduction:
         figures_dir=args.figures, formats=[f for f in args.formats.split(",") if f],
         overwrite=args.overwrite, resume=args.resume, plot_only=args.plot_only,
         progress=not args.no_progress, backend=backend, n_seeds=args.seeds,
+        trackers=args.log or (),
     )
 
 

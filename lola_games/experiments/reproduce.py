@@ -69,7 +69,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,7 @@ class _Plan:
     progress: bool
     overwrite: bool
     resume: bool
+    trackers: tuple[str, ...] = ()
 
 
 def _require(module: str, experiment: str) -> None:
@@ -149,6 +150,7 @@ def reproduce(
     progress: bool = False,
     backend: Any = None,
     n_seeds: int | None = None,
+    trackers: Sequence[str] = (),
 ) -> Reproduction:
     """Run experiment ``name`` of `EXPERIMENTS`, then draw its figures and table.
 
@@ -170,6 +172,8 @@ def reproduce(
             after the other in this process).
         n_seeds: run this many seeds instead of the size's (e.g. the full setting with
             fewer seeds on a small machine).
+        trackers: names of `lola_games.runner.trackers` (``"tensorboard"``, ``"wandb"``)
+            every run also logs to, in its run directory.
 
     Returns:
         The runs, the results table and the files written.
@@ -180,6 +184,9 @@ def reproduce(
         FileExistsError: a run directory already holds a run (use ``overwrite``/``resume``).
     """
     if name in OWN_LOOP:
+        if trackers:
+            raise ValueError(f"the {name!r} experiment has its own training loop, which "
+                             f"logs to no tracker")
         return _own_loop(name, out, size=size, device=device, seed=seed,
                          figures_dir=figures_dir, formats=formats, overwrite=overwrite,
                          plot_only=plot_only, progress=progress, n_seeds=n_seeds)
@@ -189,6 +196,7 @@ def reproduce(
     if not plot_only:
         plan = _plan(exp, size, out, n_seeds, device=device, seed=seed, progress=progress,
                      overwrite=overwrite, resume=resume)
+        plan = replace(plan, trackers=tuple(trackers))
         _train(exp, name, size, plan, backend)
     runs = {spec.key: load_run(out / spec.key) for spec in exp.runs}
     table = plotting.results_table([runs[s.key] for s in exp.runs])
@@ -236,7 +244,8 @@ def _task(exp: Experiment, spec: RunSpec, plan: _Plan) -> RunTask:
         spec.key, resolve_game(spec.game).spec(), tuple(agents), str(run_dir),
         dict(n_seeds=n_seeds, n_updates=min(spec.updates or plan.n_updates, plan.n_updates),
              gamma=spec.gamma, device=plan.device, seed=plan.seed, dtype=exp.dtype,
-             label=spec.label, progress=plan.progress, log_every=plan.log_every),
+             label=spec.label, progress=plan.progress, log_every=plan.log_every,
+             **({"trackers": plan.trackers} if plan.trackers else {})),
         resume=plan.resume and checkpointed,
         overwrite=plan.overwrite or (plan.resume and not checkpointed))
 

@@ -163,3 +163,14 @@ def test_ctrl_c_while_a_subcommand_loads_is_one_line(monkeypatch, capsys):
     monkeypatch.setattr(app, "load_entry", interrupted)
     assert app.main(["train", "--agents", "naive", "naive", *SMALL]) == 130
     assert capsys.readouterr().err == "lola-games: interrupted\n"
+
+
+def test_log_tensorboard_reaches_every_run_of_a_reproduction(tmp_path):
+    pytest.importorskip("tensorboard")
+    out = tmp_path / "r"
+    assert main(["reproduce", "lookahead", "--smoke", "--out", str(out), "--formats", "",
+                 "--no-progress", "--log", "tensorboard"]) == 0
+    runs = [d for d in out.iterdir() if (d / "config.json").exists()]
+    assert runs and all(list((d / "tensorboard").glob("events.out.tfevents.*")) for d in runs)
+    assert main(["reproduce", "mfos", "--smoke", "--out", str(tmp_path / "m"),
+                 "--log", "tensorboard"]) == 2
