@@ -144,3 +144,48 @@ def test_mfos_writer_refuses_links(saved: Path, tmp_path: Path) -> None:
                                                  inner_steps=2, hidden_size=4),
                    out_dir=out, overwrite=True)
     assert victim.read_text() == "keep"
+
+
+# -- reliability-2: inputs that were accepted silently or refused unclearly ---------------------
+
+
+@pytest.mark.parametrize("shapes", [(1.5,), [(1.5,), ()], [(), (0,)], [(), (True,)], "ab"])
+def test_differentiable_game_shapes_are_checked(shapes) -> None:
+    from lola_games.games.differentiable import DifferentiableGame
+    with pytest.raises(ValueError, match="'g': shapes"):
+        DifferentiableGame("g", lambda x, y: (x, y), shapes=shapes)
+
+
+def test_losses_cut_off_from_the_parameters_are_named() -> None:
+    import torch
+
+    from lola_games.games.differentiable import DifferentiableGame
+    from lola_games.runner.training import train
+    flat = DifferentiableGame("flat", lambda x, y: (torch.zeros_like(x.detach()),
+                                                    torch.zeros_like(y.detach())))
+    with pytest.raises(ValueError, match="game 'flat'.*do not depend on the players' param"):
+        train(flat, ["naive", "naive"], n_seeds=2, n_updates=2)
+    # an uncoupled game is fine: each loss depends on its own player's parameters
+    sep = DifferentiableGame("sep", lambda x, y: (x ** 2, y ** 2))
+    train(sep, ["naive", "naive"], n_seeds=2, n_updates=2)
+
+
+def _my_tandem():
+    from lola_games.games.differentiable import DifferentiableGame
+    return DifferentiableGame("my_tandem", lambda x, y: ((x + y) ** 2 - 2 * x,
+                                                         (x + y) ** 2 - 2 * y))
+
+
+def test_tournament_and_sweep_take_a_custom_game_object(tmp_path: Path) -> None:
+    game = _my_tandem()
+    t = tournament(game, ["naive", "lola"], n_seeds=2, n_updates=3, out=tmp_path / "t",
+                   formats=())
+    assert t.matrix.shape == (2, 2) and (tmp_path / "t" / "results.csv").exists()
+    s = sweep(game, ["naive", "naive"], {"lr": [0.1, 0.2]}, n_seeds=2, n_updates=3,
+              out=tmp_path / "s", formats=())
+    assert s is not None and (tmp_path / "s" / "results.csv").exists()
+    # resumed with the same object: nothing to redo, same tables
+    before = (tmp_path / "t" / "results.csv").read_bytes()
+    tournament(game, ["naive", "lola"], n_seeds=2, n_updates=3, out=tmp_path / "t",
+               formats=())
+    assert (tmp_path / "t" / "results.csv").read_bytes() == before
