@@ -189,3 +189,29 @@ def test_tournament_and_sweep_take_a_custom_game_object(tmp_path: Path) -> None:
     tournament(game, ["naive", "lola"], n_seeds=2, n_updates=3, out=tmp_path / "t",
                formats=())
     assert (tmp_path / "t" / "results.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("options", [{"cells": (0, 1, 2), "coin_owner": True},
+                                     {"cells": (0, True, 2), "coin_owner": 0},
+                                     {"cells": (0, 1, 2), "coin_owner": __import__("numpy").bool_(0)}])
+def test_coin_game_reset_refuses_bools(options) -> None:
+    from lola_games.envs import coin_game_v0
+    env = coin_game_v0.parallel_env(grid_size=3)
+    env.reset(seed=0)
+    board = env.board
+    with pytest.raises(TypeError, match="'cells' must be 3 ints and 'coin_owner' an int"):
+        env.reset(options=options)
+    assert env.board == board
+
+
+@pytest.mark.parametrize("bad", ["cells", "coin_owner"])
+def test_batched_coin_reset_refuses_bools(bad: str) -> None:
+    import torch
+
+    from lola_games.envs.batched_coin import BatchedCoinGame
+    env = BatchedCoinGame("coin_game", 2)
+    options = {"cells": torch.tensor([[0, 1, 2], [3, 4, 5]]), "coin_owner": torch.tensor([0, 1])}
+    env.reset(options=options)
+    options[bad] = options[bad].bool()
+    with pytest.raises(TypeError, match=f"{bad} must be an integer tensor"):
+        env.reset(options=options)
