@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lola_games.agents.mfos.config import MFOSConfig
@@ -193,7 +194,7 @@ def test_tournament_and_sweep_take_a_custom_game_object(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("options", [{"cells": (0, 1, 2), "coin_owner": True},
                                      {"cells": (0, True, 2), "coin_owner": 0},
-                                     {"cells": (0, 1, 2), "coin_owner": __import__("numpy").bool_(0)}])
+                                     {"cells": (0, 1, 2), "coin_owner": np.bool_(0)}])
 def test_coin_game_reset_refuses_bools(options) -> None:
     from lola_games.envs import coin_game_v0
     env = coin_game_v0.parallel_env(grid_size=3)
