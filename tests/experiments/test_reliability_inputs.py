@@ -216,3 +216,13 @@ def test_batched_coin_reset_refuses_bools(bad: str) -> None:
     options[bad] = options[bad].bool()
     with pytest.raises(TypeError, match=f"{bad} must be an integer tensor"):
         env.reset(options=options)
+
+
+@pytest.mark.parametrize("players", [("TitForTat", "Defector"), "TitForTat", ("TitForTat",)])
+def test_axelrod_players_as_strings_are_refused(players) -> None:
+    axl = pytest.importorskip("axelrod")
+    from lola_games.interop.axelrod import play_in_env
+    with pytest.raises(TypeError, match="players.*Axelrod player object"):
+        play_in_env(players, 3)
+    with pytest.raises(TypeError, match=r"players\[1\].*axelrod.Defector\(\)"):
+        play_in_env((axl.TitForTat(), "Defector"), 3)
