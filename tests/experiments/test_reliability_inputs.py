@@ -226,3 +226,36 @@ def test_axelrod_players_as_strings_are_refused(players) -> None:
         play_in_env(players, 3)
     with pytest.raises(TypeError, match=r"players\[1\].*axelrod.Defector\(\)"):
         play_in_env((axl.TitForTat(), "Defector"), 3)
+
+
+def test_ray_address_of_a_plain_tcp_server_fails_fast() -> None:
+    """Something that is not Ray listens at the address: a clear error naming it, in seconds
+    (ray.init used to wait on it)."""
+    pytest.importorskip("ray")
+    import socket
+    import threading
+    import time
+
+    from lola_games.runner.backends import make_backend
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:  # accept and stay silent, as a non-Ray TCP service may
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(ConnectionError, match=f"127.0.0.1:{port}.*not a Ray cluster"):
+            make_backend(ray=f"127.0.0.1:{port}")
+    finally:
+        server.close()
+        for conn in accepted:
+            conn.close()
+    assert time.monotonic() - start < 15
