@@ -153,6 +153,9 @@ class CoinGameEnv(TwoPlayerEnv):
         if "cells" not in options or "coin_owner" not in options:
             raise ValueError("reset options need both 'cells' (red, blue, coin) and 'coin_owner'")
         try:
+            if any(isinstance(x, (bool, np.bool_))
+                   for x in (*options["cells"], options["coin_owner"])):
+                raise TypeError("a bool is not a cell or a player")
             cells = [operator.index(c) for c in options["cells"]]
             owner = operator.index(options["coin_owner"])
         except TypeError:

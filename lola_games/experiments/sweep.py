@@ -27,6 +27,7 @@ from lola_games.agents.registry import AGENTS, make_agent
 from lola_games.analysis import plots as plotting
 from lola_games.core.files import DirectoryLock, check_out_path
 from lola_games.experiments.tournament import check_backend, check_formats
+from lola_games.games.differentiable import custom_game
 from lola_games.runner.backends import Backend
 from lola_games.runner.grid import plan, run_grid
 from lola_games.runner.run import load_run
@@ -193,7 +194,8 @@ def sweep(
                                  **_with_aliases(options, _accepted(a))) for a in agents)
         kwargs = dict(n_seeds=n_seeds, n_updates=n_updates, gamma=gamma, seed=seed,
                       dtype=dtype, device=device, label=_key(point), log_every=log_every)
-        tasks.append(RunTask(_key(point), game.spec(), built, str(out / _key(point)), kwargs))
+        tasks.append(RunTask(_key(point), game.spec(), built, str(out / _key(point)), kwargs,
+                             game=custom_game(game)))
     for task in tasks:
         check_agents(game, task.agents)
     plan(tasks, overwrite)  # every argument and directory checked before anything is written

@@ -48,6 +48,7 @@ from lola_games.experiments.tournament_results import (
     results_markdown,
     write_results,
 )
+from lola_games.games.differentiable import custom_game
 from lola_games.games.matrix import MatrixGame
 from lola_games.interop.axelrod import AxelrodStrategy
 from lola_games.runner.grid import Backend, RunResult, RunTask, plan, run_grid
@@ -182,7 +183,8 @@ def tournament_tasks(
         # online learners play rollout_len rounds per update, the costly part of a run
         cost = n_updates * (1 + sum(getattr(e.agent, "rollout_len", 0) for e in (a, b)))
         tasks.append(RunTask(_pair_key(a, b), game.spec(), (a.agent, b.agent),
-                             str(Path(out, "runs", _pair_key(a, b))), kwargs, cost=cost))
+                             str(Path(out, "runs", _pair_key(a, b))), kwargs, cost=cost,
+                             game=custom_game(game)))
     return tasks
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Integral
 from typing import Any
 
 from lola_games.games.matrix import FrozenMapping
 
-__all__ = ["LossFn", "check_game_name", "check_init_std", "check_levels", "count_players"]
+__all__ = ["LossFn", "check_game_name", "check_init_std", "check_levels", "check_shapes",
+           "count_players"]
 
 LossFn = Callable[..., Any]
 
@@ -39,6 +41,36 @@ def check_levels(levels: Mapping[str, float] | None) -> Mapping[str, float]:
             raise ValueError(f"reference level {key!r} must be a finite number, got {value!r}")
         out[str(key)] = float(value)
     return FrozenMapping(out)
+
+
+def check_shapes(name: str, shapes: Any, n_players: int) -> tuple[tuple[int, ...], ...]:
+    """``shapes`` as a tuple of ``n_players`` shapes, each a tuple of positive ints.
+
+    Args:
+        name: the game's name, for the error messages.
+        shapes: one parameter shape per player (without the seed dimension), e.g.
+            ``[(), (3,)]``.
+        n_players: the number of players.
+
+    Raises:
+        ValueError: not one shape per player, or a size that is not a positive int.
+    """
+    def bad(what: str) -> ValueError:
+        return ValueError(f"game {name!r}: shapes must be one shape per player, each a tuple "
+                          f"of positive ints such as () or (3,); {what}")
+    if isinstance(shapes, (str, bytes)) or not isinstance(shapes, Sequence):
+        raise bad(f"got {shapes!r}")
+    out = []
+    for i, shape in enumerate(shapes):
+        if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
+            raise bad(f"player {i}'s shape is {shape!r} (in shapes={shapes!r})")
+        for d in shape:
+            if isinstance(d, bool) or not isinstance(d, (int, Integral)) or d < 1:
+                raise bad(f"player {i}'s shape {tuple(shape)!r} has size {d!r}")
+        out.append(tuple(int(d) for d in shape))
+    if len(out) != n_players:
+        raise ValueError(f"game {name!r}: {len(out)} shapes for {n_players} players")
+    return tuple(out)
 
 
 def count_players(fn: LossFn) -> int | None:

@@ -73,6 +73,7 @@ from lola_games.games.diff_checks import (
     check_game_name,
     check_init_std,
     check_levels,
+    check_shapes,
     count_players,
 )
 from lola_games.games.diff_losses import (
@@ -95,6 +96,7 @@ __all__ = [
     "DIFF_GAMES",
     "diff_game_names",
     "is_differentiable",
+    "custom_game",
     "matrix_game_of",
     "param_shapes",
 ]
@@ -158,12 +160,7 @@ class DifferentiableGame:
                              f"n_players={n_players!r}")
         if shapes is None:
             shapes = [()] * n_players
-        shapes = tuple(tuple(int(d) for d in s) for s in shapes)
-        if len(shapes) != n_players:
-            raise ValueError(f"game {name!r}: {len(shapes)} shapes for {n_players} players")
-        if any(d < 1 for s in shapes for d in s):
-            raise ValueError(f"game {name!r}: parameter shapes must have positive sizes, "
-                             f"got {shapes}")
+        shapes = check_shapes(name, shapes, n_players)
         if family not in ("polynomial", "probability"):
             raise ValueError(f"family must be 'polynomial' or 'probability', got {family!r}")
         self._fn = losses
@@ -189,7 +186,9 @@ class DifferentiableGame:
         """
         n_seeds = self._check_params(params)
         out = self._fn(*params)
-        return self._sign * self._stack(out, n_seeds)
+        stacked = self._stack(out, n_seeds)
+        self._check_depends(params, out if isinstance(out, Tensor) else list(out))
+        return self._sign * stacked
 
     def values(self, params: Sequence[Tensor], gamma: float | None = None) -> Tensor:
         """Every player's value ``[P, S]``: minus its loss."""
@@ -222,6 +221,25 @@ class DifferentiableGame:
                                  f"{p.device}")
         assert n_seeds is not None  # zip(strict=True) over >= 2 players' params
         return int(n_seeds)
+
+    def _check_depends(self, params: Sequence[Tensor], out: Tensor | list[Tensor]) -> None:
+        """Refuse a loss cut off from its own player's parameters while they require
+        gradients (that gradient would be None): a constant loss, or one computed from detached
+        parameters."""
+        if transform_active() or not torch.is_grad_enabled():
+            return
+        if isinstance(out, Tensor):
+            cut = [0] if any(p.requires_grad for p in params) and not out.requires_grad else []
+        else:
+            cut = [i for i, (loss, p) in enumerate(zip(out, params, strict=True))
+                   if p.requires_grad and not loss.requires_grad]
+        if cut:
+            who = "its losses" if isinstance(out, Tensor) else \
+                f"player(s) {', '.join(map(str, cut))}'s loss"
+            raise ValueError(f"game {self.name!r}: {who} do not depend on the players' "
+                             f"parameters (no gradient reaches them); compute the losses "
+                             f"from the params with tensor operations, without .detach(), "
+                             f".item() or new tensors")
 
     def _stack(self, out: Any, n_seeds: int) -> Tensor:
         where = f"game {self.name!r}: the loss function"
@@ -375,6 +393,13 @@ def is_differentiable(game: Any) -> bool:
     or a game with a ``values(params, gamma)`` method."""
     return matrix_game_of(game) is not None or callable(getattr(game, "values", None)) \
         and not isinstance(game, CustomGameRecord)
+
+
+def custom_game(game: Any) -> DifferentiableGame | None:
+    """``game`` itself if it is a `DifferentiableGame` that its ``spec()`` cannot rebuild (a
+    custom game, defined by a Python function), else ``None``: what a grid's runs carry with
+    them besides the spec (`lola_games.runner.tasks.RunTask`)."""
+    return game if isinstance(game, DifferentiableGame) and game.builtin is None else None
 
 
 def param_shapes(game: Any) -> tuple[tuple[int, ...], ...]:

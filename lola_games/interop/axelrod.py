@@ -264,6 +264,23 @@ def axelrod_player(policy: Any, *, logits: bool = True, name: str = "lola-games 
     return _policy_class()(probs.tolist(), name)
 
 
+def _check_players(axl: Any, players: Any) -> tuple[Any, Any]:
+    """The two Axelrod player objects of ``players``; a clear error for anything else."""
+    if isinstance(players, (str, bytes)) or not isinstance(players, Sequence) \
+            or len(players) != 2:
+        raise TypeError(f"players must be two Axelrod player objects, e.g. "
+                        f"(axelrod.TitForTat(), axelrod.Defector()), got {players!r}")
+    for i, p in enumerate(players):
+        if not isinstance(p, axl.Player):
+            hint = (f"; a name is not a player: pass axelrod.{p}() (an instance)"
+                    if isinstance(p, str) else
+                    "; pass an instance, e.g. axelrod.TitForTat()"
+                    if isinstance(p, type) else "")
+            raise TypeError(f"players[{i}] must be an Axelrod player object, got "
+                            f"{p!r}{hint}")
+    return players[0], players[1]
+
+
 def play_in_env(players: Sequence[Any], turns: int, game: str | MatrixGame = "ipd",
                 seed: int = 0) -> tuple[list[tuple[int, int]], list[tuple[float, float]]]:
     """Play two Axelrod players in the lola-games PettingZoo env for ``turns`` rounds.
@@ -272,8 +289,10 @@ def play_in_env(players: Sequence[Any], turns: int, game: str | MatrixGame = "ip
     them and records the env's rewards. Returns ``(actions, rewards)`` per round, action 0 = C.
     """
     axl = require_axelrod()
+    a, b = _check_players(axl, players)
+    if isinstance(turns, bool) or not isinstance(turns, int) or turns < 1:
+        raise ValueError(f"turns must be a positive int, got {turns!r}")
     game = get_game(game)
-    a, b = players
     for p in (a, b):
         p.reset()
         p.set_match_attributes(length=turns, game=axelrod_game(game), noise=0)

@@ -218,11 +218,35 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
         raise ValueError(f"ray address must be 'auto', 'local', HOST:PORT or ray://HOST:PORT, "
                          f"got {address!r}")
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
-            pass
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as conn:
+            speaks_grpc = _answers_http2(conn)
     except OSError as e:
         raise ConnectionError(f"no Ray cluster answers at {address!r}: {e.strerror or e}"
                               ) from None
+    if not speaks_grpc:
+        raise ConnectionError(f"something listens at {address!r} but it is not a Ray cluster "
+                              f"(no gRPC answer within {timeout:g} s); check --ray's HOST:PORT "
+                              f"(the head's GCS port, 6379 by default, or ray://HOST:10001)")
+
+
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+"""An HTTP/2 client preface and an empty SETTINGS frame: what a gRPC client sends first."""
+
+
+def _answers_http2(conn: socket.socket) -> bool:
+    """Whether the server on ``conn`` answers an HTTP/2 preface with a SETTINGS frame, as
+    the gRPC servers of a Ray cluster (GCS, Ray Client) do; a timeout counts as no."""
+    try:
+        conn.sendall(HTTP2_PREFACE)
+        head = b""
+        while len(head) < 9:
+            chunk = conn.recv(9 - len(head))
+            if not chunk:
+                return False
+            head += chunk
+    except OSError:  # socket.timeout included
+        return False
+    return head[3] == 0x04  # frame type SETTINGS
 
 
 def make_backend(workers: int | None = None, ray: str | None = None,

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from lola_games.core.files import DirectoryLock, write_bytes
-from lola_games.games.registry import game_from_spec
 from lola_games.runner.backends import (
     Backend,
     InProcess,
@@ -39,7 +38,7 @@ from lola_games.runner.config import read_config
 from lola_games.runner.files import RUN_FILES, RunDirectoryError, refuse_link
 from lola_games.runner.run import load_run
 from lola_games.runner.setup import prepare_run
-from lola_games.runner.tasks import RunResult, RunTask, execute
+from lola_games.runner.tasks import RunResult, RunTask, execute, task_game
 
 __all__ = [
     "RunTask",
@@ -176,7 +175,7 @@ def check_tasks(tasks: Sequence[RunTask]) -> None:
         if str(task.out_dir) == "":
             raise ValueError(f"run {task.key!r}: its directory is empty")
         try:
-            prepare_run(game_from_spec(task.game_spec), list(task.agents), kw["n_seeds"],
+            prepare_run(task_game(task), list(task.agents), kw["n_seeds"],
                         kw["n_updates"], kw["gamma"], kw["device"], kw["seed"], kw["dtype"],
                         kw["label"], kw["log_every"], kw["checkpoint_every"], kw["evaluate"])
         except (ValueError, TypeError) as e:

@@ -17,7 +17,7 @@ from lola_games.games.registry import game_from_spec
 from lola_games.runner.files import RUN_FILES
 from lola_games.runner.training import train
 
-__all__ = ["RunTask", "RunResult", "execute", "execute_shipped", "execute_in_worker"]
+__all__ = ["RunTask", "RunResult", "task_game", "execute", "execute_shipped", "execute_in_worker"]
 
 @dataclass(frozen=True)
 class RunTask:
@@ -45,6 +45,14 @@ class RunTask:
     cost: float = 1.0
     """A rough relative cost; parallel backends start the costliest runs first, so that a
     long run does not start last (it changes no run's numbers)."""
+    game: Any = None
+    """The game object itself where ``game_spec`` cannot rebuild it (a custom
+    `lola_games.games.differentiable.DifferentiableGame`); ``None`` rebuilds from the spec."""
+
+
+def task_game(task: RunTask) -> Any:
+    """The game ``task`` plays: its ``game`` object, else the one ``game_spec`` rebuilds."""
+    return task.game if task.game is not None else game_from_spec(task.game_spec)
 
 
 @dataclass
@@ -65,7 +73,7 @@ def execute(task: RunTask, *, threads: int | None = None) -> RunResult:
     if threads is not None:
         torch.set_num_threads(threads)
     start = time.perf_counter()
-    train(game_from_spec(task.game_spec), list(task.agents), out_dir=task.out_dir,
+    train(task_game(task), list(task.agents), out_dir=task.out_dir,
           resume=task.resume, overwrite=task.overwrite, **task.train_kwargs)
     return RunResult(task.key, Path(task.out_dir), time.perf_counter() - start)
 

@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lola_games.agents.mfos.config import MFOSConfig
@@ -144,3 +145,117 @@ def test_mfos_writer_refuses_links(saved: Path, tmp_path: Path) -> None:
                                                  inner_steps=2, hidden_size=4),
                    out_dir=out, overwrite=True)
     assert victim.read_text() == "keep"
+
+
+# -- reliability-2: inputs that were accepted silently or refused unclearly ---------------------
+
+
+@pytest.mark.parametrize("shapes", [(1.5,), [(1.5,), ()], [(), (0,)], [(), (True,)], "ab"])
+def test_differentiable_game_shapes_are_checked(shapes) -> None:
+    from lola_games.games.differentiable import DifferentiableGame
+    with pytest.raises(ValueError, match="'g': shapes"):
+        DifferentiableGame("g", lambda x, y: (x, y), shapes=shapes)
+
+
+def test_losses_cut_off_from_the_parameters_are_named() -> None:
+    import torch
+
+    from lola_games.games.differentiable import DifferentiableGame
+    from lola_games.runner.training import train
+    flat = DifferentiableGame("flat", lambda x, y: (torch.zeros_like(x.detach()),
+                                                    torch.zeros_like(y.detach())))
+    with pytest.raises(ValueError, match="game 'flat'.*do not depend on the players' param"):
+        train(flat, ["naive", "naive"], n_seeds=2, n_updates=2)
+    # an uncoupled game is fine: each loss depends on its own player's parameters
+    sep = DifferentiableGame("sep", lambda x, y: (x ** 2, y ** 2))
+    train(sep, ["naive", "naive"], n_seeds=2, n_updates=2)
+
+
+def _my_tandem():
+    from lola_games.games.differentiable import DifferentiableGame
+    return DifferentiableGame("my_tandem", lambda x, y: ((x + y) ** 2 - 2 * x,
+                                                         (x + y) ** 2 - 2 * y))
+
+
+def test_tournament_and_sweep_take_a_custom_game_object(tmp_path: Path) -> None:
+    game = _my_tandem()
+    t = tournament(game, ["naive", "lola"], n_seeds=2, n_updates=3, out=tmp_path / "t",
+                   formats=())
+    assert t.matrix.shape == (2, 2) and (tmp_path / "t" / "results.csv").exists()
+    s = sweep(game, ["naive", "naive"], {"lr": [0.1, 0.2]}, n_seeds=2, n_updates=3,
+              out=tmp_path / "s", formats=())
+    assert s is not None and (tmp_path / "s" / "results.csv").exists()
+    # resumed with the same object: nothing to redo, same tables
+    before = (tmp_path / "t" / "results.csv").read_bytes()
+    tournament(game, ["naive", "lola"], n_seeds=2, n_updates=3, out=tmp_path / "t",
+               formats=())
+    assert (tmp_path / "t" / "results.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("options", [{"cells": (0, 1, 2), "coin_owner": True},
+                                     {"cells": (0, True, 2), "coin_owner": 0},
+                                     {"cells": (0, 1, 2), "coin_owner": np.bool_(0)}])
+def test_coin_game_reset_refuses_bools(options) -> None:
+    from lola_games.envs import coin_game_v0
+    env = coin_game_v0.parallel_env(grid_size=3)
+    env.reset(seed=0)
+    board = env.board
+    with pytest.raises(TypeError, match="'cells' must be 3 ints and 'coin_owner' an int"):
+        env.reset(options=options)
+    assert env.board == board
+
+
+@pytest.mark.parametrize("bad", ["cells", "coin_owner"])
+def test_batched_coin_reset_refuses_bools(bad: str) -> None:
+    import torch
+
+    from lola_games.envs.batched_coin import BatchedCoinGame
+    env = BatchedCoinGame("coin_game", 2)
+    options = {"cells": torch.tensor([[0, 1, 2], [3, 4, 5]]), "coin_owner": torch.tensor([0, 1])}
+    env.reset(options=options)
+    options[bad] = options[bad].bool()
+    with pytest.raises(TypeError, match=f"{bad} must be an integer tensor"):
+        env.reset(options=options)
+
+
+@pytest.mark.parametrize("players", [("TitForTat", "Defector"), "TitForTat", ("TitForTat",)])
+def test_axelrod_players_as_strings_are_refused(players) -> None:
+    axl = pytest.importorskip("axelrod")
+    from lola_games.interop.axelrod import play_in_env
+    with pytest.raises(TypeError, match="players.*Axelrod player object"):
+        play_in_env(players, 3)
+    with pytest.raises(TypeError, match=r"players\[1\].*axelrod.Defector\(\)"):
+        play_in_env((axl.TitForTat(), "Defector"), 3)
+
+
+def test_ray_address_of_a_plain_tcp_server_fails_fast() -> None:
+    """Something that is not Ray listens at the address: a clear error naming it, in seconds
+    (ray.init used to wait on it)."""
+    pytest.importorskip("ray")
+    import socket
+    import threading
+    import time
+
+    from lola_games.runner.backends import make_backend
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:  # accept and stay silent, as a non-Ray TCP service may
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(ConnectionError, match=f"127.0.0.1:{port}.*not a Ray cluster"):
+            make_backend(ray=f"127.0.0.1:{port}")
+    finally:
+        server.close()
+        for conn in accepted:
+            conn.close()
+    assert time.monotonic() - start < 15
