@@ -13,6 +13,7 @@ import pytest
 from lola_games.agents.mfos.config import MFOSConfig
 from lola_games.agents.mfos.saved import load_meta_training
 from lola_games.agents.mfos.training import meta_train
+from lola_games.cli.app import main as cli_main
 from lola_games.experiments.sweep import sweep
 from lola_games.experiments.tournament import tournament
 
@@ -259,3 +260,14 @@ def test_ray_address_of_a_plain_tcp_server_fails_fast() -> None:
         for conn in accepted:
             conn.close()
     assert time.monotonic() - start < 15
+
+
+def test_mfos_entrant_without_a_path_is_named(tmp_path: Path, capsys) -> None:
+    """``--agents mfos`` in a tournament: one error naming what mfos needs, nothing written
+    (it was "MFOS.__init__() missing 1 required positional argument")."""
+    out = tmp_path / "t"
+    assert cli_main(["tournament", "--agents", "mfos", "naive", "--seeds", "2", "--updates",
+                     "2", "--out", str(out), "--no-progress", "--formats", ""]) == 2
+    err = capsys.readouterr().err
+    assert "mfos needs path" in err and "mfos:path=DIR" in err
+    assert not out.exists()

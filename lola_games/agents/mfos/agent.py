@@ -46,6 +46,11 @@ class MFOSSettings(AgentSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not isinstance(self.path, (str, os.PathLike)) or not str(self.path):
+            raise ValueError(
+                f"mfos needs path, the meta-training directory that `lola-games meta-train "
+                f"--out DIR` writes (on the command line: --path DIR with train, or --agents "
+                f"mfos:path=DIR), got {self.path!r}")
         object.__setattr__(self, "path", str(self.path))
         object.__setattr__(self, "sample", bool(self.sample))
 
