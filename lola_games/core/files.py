@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 __all__ = ["UnsafeFileError", "DirectoryLockedError", "DirectoryLock", "LOCK_FILE",
            "refuse_link", "atomic_write", "write_bytes", "write_text", "write_json",
            "write_csv", "write_dict_csv", "save_figure_file", "file_mode", "check_out_path",
-           "json_depth"]
+           "json_depth", "read_untrusted_json"]
 
 LOCK_FILE = ".lola-games.lock"
 """The lock file of a directory being written."""
@@ -267,3 +267,27 @@ class DirectoryLock:
 
     def __exit__(self, *exc: Any) -> None:
         self.release()
+
+
+def read_untrusted_json(path: Path, max_bytes: int, max_depth: int) -> Any:
+    """The JSON value of a file that may have been tampered with, read only when it is at
+    most ``max_bytes`` long and nested at most ``max_depth`` deep (checked before parsing).
+
+    Args:
+        path: the file.
+        max_bytes: the largest size read.
+        max_depth: the deepest nesting of arrays and objects parsed.
+
+    Raises:
+        ValueError: ``"<path> is damaged: ..."`` for a file that cannot be read, is too
+            large, too deep, not UTF-8 or not JSON.
+    """
+    try:
+        if path.stat().st_size > max_bytes:
+            raise ValueError(f"larger than {max_bytes} bytes")
+        text = path.read_bytes().decode()
+        if json_depth(text) > max_depth:
+            raise ValueError(f"nested deeper than {max_depth}")
+        return json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ValueError(f"{path} is damaged: {err}") from None

@@ -37,7 +37,7 @@ from matplotlib.backend_bases import FigureCanvasBase
 from lola_games.agents.base import Agent, exact_evaluate
 from lola_games.agents.evaluation import check_agents
 from lola_games.agents.registry import make_agent
-from lola_games.core.files import DirectoryLock, check_out_path, json_depth, write_json
+from lola_games.core.files import DirectoryLock, check_out_path, read_untrusted_json, write_json
 from lola_games.experiments.tournament_presets import PRESETS, Preset
 from lola_games.experiments.tournament_results import (
     TournamentResult,
@@ -238,15 +238,7 @@ def read_settings(path: Path) -> dict[str, Any]:
     """
     if path.is_symlink() or not path.is_file():
         raise ValueError(f"{path} is not a regular file")
-    if path.stat().st_size > MAX_SETTINGS_BYTES:
-        raise ValueError(f"{path} is damaged: larger than {MAX_SETTINGS_BYTES} bytes")
-    try:
-        text = path.read_bytes().decode()
-        if json_depth(text) > MAX_JSON_DEPTH:
-            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH}")
-        old = json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as e:
-        raise ValueError(f"{path} is damaged: {e}") from None
+    old = read_untrusted_json(path, MAX_SETTINGS_BYTES, MAX_JSON_DEPTH)
     if not isinstance(old, dict):
         raise ValueError(f"{path} is damaged: it holds {type(old).__name__}, not the "
                          f"tournament's settings (a JSON object)")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.core.files import atomic_write, json_depth, write_csv, write_json
+from lola_games.core.files import atomic_write, read_untrusted_json, write_csv, write_json
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import game_from_spec
 
@@ -108,15 +107,7 @@ def read_config(path: Path) -> dict[str, Any]:
         ValueError: damaged, not an M-FOS config, of an unknown format, or a missing or
             mistyped field (named).
     """
-    try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ValueError(f"larger than {MAX_CONFIG_BYTES} bytes")
-        text = path.read_bytes().decode()
-        if json_depth(text) > MAX_JSON_DEPTH:
-            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH}")
-        config = json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise ValueError(f"{path} is damaged: {err}") from None
+    config = read_untrusted_json(path, MAX_CONFIG_BYTES, MAX_JSON_DEPTH)
     if not isinstance(config, dict) or config.get("kind") != "mfos":
         raise ValueError(f"{path} is not an M-FOS meta-training config")
     if config.get("format") != FORMAT:
