@@ -9,7 +9,7 @@ agent object serves a whole batch of ``S`` independent runs:
   the game's own parameters in a differentiable game (`lola_games.games.differentiable`).
 * ``state`` -- whatever the agent keeps between updates (optimizer moments, ...): tensors,
   numbers, strings and lists/tuples/dicts of them (``NamedTuple`` classes registered with
-  `lola_games.runner.rundir.register_state_type`); the runner checkpoints it.
+  `lola_games.runner.checkpoint.register_state_type`); the runner checkpoints it.
 
 An agent implements::
 

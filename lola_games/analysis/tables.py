@@ -33,7 +33,7 @@ def results_table(runs: RunLike | Iterable[RunLike]) -> list[dict[str, Any]]:
     step), ``joint``/``joint_std`` (of the joint score), the mean over seeds and players of
     every other named metric except memory-one probabilities (e.g. ``own_coin_share``), then
     the share of seeds (0..1) at each named outcome of
-    `lola_games.runner.training.outcome_shares`, and for memory-one IPD runs
+    `lola_games.runner.outcomes.outcome_shares`, and for memory-one IPD runs
     ``TFT-like p<i>`` (share of seeds where player ``i`` is `tft_like`).
     Standard deviations are over seeds with ``ddof=0`` (as ``numpy.std``).
     """

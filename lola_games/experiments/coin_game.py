@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from lola_games.agents.published import POLA_COIN
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Experiment, RunSpec
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["COIN_PUBLISHED", "COIN_OM", "COIN_SIZES", "COIN_GAME_EXPERIMENT"]
 

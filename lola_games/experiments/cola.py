@@ -28,7 +28,7 @@ from lola_games.experiments.cola_consistency import (
 )
 from lola_games.experiments.panels import panels
 from lola_games.experiments.sos import one_rate_spec
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["PAPER_CONSISTENCY", "PAPER_COSINE", "COLA_EXPERIMENT"]
 

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from lola_games.agents.published import DICE_PAPER, LOLA_PAPER_PG
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import AgentSpec, Experiment, RunSpec
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["DICE_PAPER_STORED", "ABOVE", "DICE_SIZES", "DICE_PAPER_EXPERIMENT"]
 

@@ -13,7 +13,7 @@ from lola_games.agents.published import UNOFFICIAL_PORT
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.experiments.dice_paper import DICE_SIZES
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["LOLA_DICE_EXPERIMENT"]
 

@@ -19,7 +19,7 @@ from lola_games.analysis import plots as plotting
 from lola_games.core.files import write_text
 from lola_games.experiments.base import AgentSpec, Experiment, RunSpec
 from lola_games.experiments.panels import panels
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["PAPER_HIGHER_ORDER", "HIGHER_ORDER_DELTA", "group_means", "HIGHER_ORDER_EXPERIMENT"]
 

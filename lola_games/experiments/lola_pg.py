@@ -16,7 +16,7 @@ from lola_games.agents.published import LOLA_PAPER_PG
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.experiments.panels import two_panels
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["LOLA_PAPER_PG_RESULTS", "LOLA_PG_EXPERIMENT"]
 

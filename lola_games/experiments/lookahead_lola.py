@@ -12,7 +12,7 @@ from typing import Any
 
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Experiment, RunSpec
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["LOOKAHEAD_LR", "LOOKAHEAD_ETA", "LOOKAHEAD_EXPERIMENT"]
 

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.games.paper import contribution_ipd, tft_threshold
-from lola_games.runner.rundir import Run
+from lola_games.runner.run import Run
 
 __all__ = ["POLA_FACTORS", "POLA_PUBLISHED", "tft_found", "POLA_EXACT_EXPERIMENT"]
 

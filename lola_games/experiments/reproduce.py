@@ -86,9 +86,10 @@ from lola_games.experiments.base import (
     RunSpec,
     write_rows,
 )
-from lola_games.runner.grid import RunTask, run_grid
-from lola_games.runner.rundir import Run, load_run
-from lola_games.runner.training import resolve_game
+from lola_games.runner.grid import run_grid
+from lola_games.runner.run import Run, load_run
+from lola_games.runner.setup import resolve_game
+from lola_games.runner.tasks import RunTask
 
 __all__ = ["RunSpec", "Experiment", "EXPERIMENTS", "SIZES", "Reproduction", "reproduce",
            "write_rows"]

@@ -51,9 +51,11 @@ from lola_games.experiments.tournament_results import (
 from lola_games.games.differentiable import custom_game
 from lola_games.games.matrix import MatrixGame
 from lola_games.interop.axelrod import AxelrodStrategy
-from lola_games.runner.grid import Backend, RunResult, RunTask, plan, run_grid
-from lola_games.runner.rundir import load_run
-from lola_games.runner.training import resolve_game
+from lola_games.runner.backends import Backend
+from lola_games.runner.grid import plan, run_grid
+from lola_games.runner.run import load_run
+from lola_games.runner.setup import resolve_game
+from lola_games.runner.tasks import RunResult, RunTask
 
 __all__ = ["Entrant", "TournamentResult", "Preset", "PRESETS", "entrants", "pairings",
            "tournament", "tournament_tasks", "collect", "plot_heatmap", "plot_ranking",

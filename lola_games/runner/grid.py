@@ -30,26 +30,16 @@ from lola_games.core.files import DirectoryLock, write_bytes
 from lola_games.runner.backends import (
     Backend,
     InProcess,
-    LocalProcesses,
     RayCluster,
-    make_backend,
 )
 from lola_games.runner.config import read_config
 from lola_games.runner.files import RUN_FILES, RunDirectoryError, refuse_link
 from lola_games.runner.run import load_run
 from lola_games.runner.setup import prepare_run
-from lola_games.runner.tasks import RunResult, RunTask, execute, task_game
+from lola_games.runner.tasks import RunResult, RunTask, task_game
 
 __all__ = [
-    "RunTask",
-    "RunResult",
-    "Backend",
-    "InProcess",
-    "LocalProcesses",
-    "RayCluster",
-    "make_backend",
     "run_grid",
-    "execute",
     "plan",
     "check_tasks",
 ]

@@ -49,8 +49,6 @@ from lola_games.core.files import DirectoryLock
 from lola_games.runner.checkpoint import (
     decode_state,
     encode_state,
-    load_final_params,
-    register_state_type,
     safe_load,
 )
 from lola_games.runner.config import FORMAT, read_config, run_identity
@@ -72,26 +70,11 @@ from lola_games.runner.metrics_io import (
     read_header,
     row_bytes,
     scan_metrics,
-    split_column,
-    stack_updates,
     to_metrics,
 )
-from lola_games.runner.run import Run, load_run
 
 __all__ = [
-    "FORMAT",
-    "RUN_FILES",
-    "RunDirectoryError",
     "RunDirectory",
-    "Run",
-    "load_run",
-    "read_config",
-    "metric_columns",
-    "split_column",
-    "register_state_type",
-    "load_final_params",
-    "LoggedUpdate",
-    "stack_updates",
 ]
 
 _NAME = re.compile(r"[^\s,\"']+")

@@ -28,25 +28,17 @@ import numpy as np
 import torch
 
 from lola_games.agents.base import Agent, Context, Evaluator
-from lola_games.core.device import resolve_device
 from lola_games.core.tensors import tree_map
 from lola_games.runner.metrics_io import LoggedUpdate, stack_updates
-from lola_games.runner.outcomes import OUTCOMES, extra_metrics, outcome_shares, summary_line
 from lola_games.runner.run import Run
 from lola_games.runner.rundir import RunDirectory
-from lola_games.runner.setup import RunSetup, prepare_run, resolve_game
+from lola_games.runner.setup import RunSetup, prepare_run
 from lola_games.runner.trackers import ProgressDisplay, Tracker, resolve_trackers, tracked_scalars
 
 __all__ = [
     "train",
     "Interrupted",
-    "resolve_device",
-    "resolve_game",
     "evaluation_generator",
-    "outcome_shares",
-    "summary_line",
-    "extra_metrics",
-    "OUTCOMES",
 ]
 
 

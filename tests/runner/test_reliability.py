@@ -154,7 +154,7 @@ def test_ray_cpus_without_ray_is_refused() -> None:
 TOURNAMENT = textwrap.dedent("""
     import sys
     from lola_games.experiments.tournament import tournament
-    from lola_games.runner.grid import LocalProcesses
+    from lola_games.runner.backends import LocalProcesses
     tournament("ipd", ["lola", "naive", "tft"], n_seeds=2, n_updates=100000, out=sys.argv[1],
                backend=LocalProcesses(2), formats=())
 """)
