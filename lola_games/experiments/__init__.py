@@ -10,15 +10,13 @@ from lola_games.experiments.base import (
     RunSpec,
     write_rows,
 )
+from lola_games.experiments.cola import PAPER_CONSISTENCY
+from lola_games.experiments.cola_consistency import train_cola_networks
 from lola_games.experiments.dice_paper import DICE_PAPER_STORED
-from lola_games.experiments.diffgames import (
-    DIFFGAME_EXPERIMENTS,
-    PAPER_CONSISTENCY,
+from lola_games.experiments.lola_higher_order import (
     PAPER_HIGHER_ORDER,
-    train_cola_networks,
 )
 from lola_games.experiments.lola_pg import LOLA_PAPER_PG_RESULTS
-from lola_games.experiments.matrix_experiments import MATRIX_EXPERIMENTS
 from lola_games.experiments.mfos import (
     PUBLISHED,
     ROWS,
@@ -63,7 +61,6 @@ __all__ = [
     "Reproduction",
     "write_rows",
     "reproduce",
-    "MATRIX_EXPERIMENTS",
     "DICE_PAPER_STORED",
     "LOLA_PAPER_PG_RESULTS",
     "Entrant",
@@ -85,7 +82,6 @@ __all__ = [
     "parse_grid",
     "sweep_points",
     "sweep",
-    "DIFFGAME_EXPERIMENTS",
     "PAPER_CONSISTENCY",
     "PAPER_HIGHER_ORDER",
     "train_cola_networks",

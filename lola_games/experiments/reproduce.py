@@ -54,7 +54,8 @@ Experiments (`EXPERIMENTS`; one module each, e.g. `lola_games.experiments.lola_e
   loop (`lola_games.experiments.mfos`; sizes ``full``, ``medium``, ``quick``, ``smoke``).
 
 * ``sos``, ``cola``, ``lola-higher-order`` -- the SOS paper, the COLA paper and the LOLA
-  paper's higher-order LOLA on differentiable games (`lola_games.experiments.diffgames`).
+  paper's higher-order LOLA on differentiable games (`lola_games.experiments.sos`,
+  `lola_games.experiments.cola`, `lola_games.experiments.lola_higher_order`).
 
 The sampled experiments need `lola_games.agents.pg`.
 
