@@ -23,14 +23,14 @@ from torch import nn
 from torch.distributions import MultivariateNormal
 from torch.nn.functional import softplus
 
-from lola_games.agents.mfos.meta import (
+from lola_games.agents.mfos import (
     MetaGame,
     MFOSConfig,
     episode,
     init_actor_critic,
     opponent_agent,
 )
-from lola_games.agents.mfos.meta import ppo_update as batched_ppo
+from lola_games.agents.mfos import ppo_update as batched_ppo
 from lola_games.core.device import resolve_device
 from lola_games.functional import Adam
 from lola_games.games.registry import get_game

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from lola_games.agents.mfos.meta import (
+from lola_games.agents.mfos import (
     MetaTraining,
     MFOSConfig,
     meta_train,

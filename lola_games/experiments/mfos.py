@@ -1,13 +1,13 @@
 """``lola-games reproduce mfos``: the M-FOS paper's head-to-head table (Lu et al. 2022).
 
-Each row meta-trains M-FOS (`lola_games.agents.mfos.meta.meta_train`, ``n_seeds`` seeds batched)
+Each row meta-trains M-FOS (`lola_games.agents.mfos.training.meta_train`, ``n_seeds`` seeds batched)
 against one opponent on one game, then reports the mean reward per step of both players over
 the last 50 meta-episodes (the paper's measure) beside the published numbers (one seed of the
 official code), and plays the trained agent through the runner
 (`lola_games.agents.MFOS`) against the same opponent for one inner episode.
 
 Games as the official code has them: the IPD and matching pennies iterated (gamma 0.96,
-memory-one), chicken one-shot with a crash of -100 (`lola_games.agents.mfos.meta.mfos_chicken`).
+memory-one), chicken one-shot with a crash of -100 (`lola_games.agents.mfos.mfos_chicken`).
 
 Rows whose meta-training directory is already complete with the same settings are kept
 (so an interrupted reproduction continues where it stopped); ``overwrite`` trains them
@@ -38,8 +38,8 @@ from matplotlib.figure import Figure
 
 from lola_games.agents.base import Agent
 from lola_games.agents.lola import LOLA
+from lola_games.agents.mfos import MFOSConfig, load_meta_training, meta_train, mfos_chicken
 from lola_games.agents.mfos.agent import MFOS
-from lola_games.agents.mfos.meta import MFOSConfig, load_meta_training, meta_train, mfos_chicken
 from lola_games.agents.naive import NaiveLearner
 from lola_games.analysis import plots as plotting
 from lola_games.experiments.base import Reproduction, write_rows

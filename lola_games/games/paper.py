@@ -4,7 +4,7 @@
   two-player contribution game): contributing (C) costs 1 and every contribution is shared
   equally after multiplying by ``factor``. Own reward for (own, other): CC ``factor - 1``,
   CD ``factor / 2 - 1``, DC ``factor / 2``, DD 0; a prisoner's dilemma for ``1 < factor < 2``.
-* the M-FOS code's one-shot chicken is `lola_games.agents.mfos.meta.mfos_chicken`.
+* the M-FOS code's one-shot chicken is `lola_games.agents.mfos.mfos_chicken`.
 """
 
 from __future__ import annotations

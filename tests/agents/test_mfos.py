@@ -7,7 +7,7 @@ import torch
 
 from lola_games.agents import MFOS, NaiveLearner
 from lola_games.agents.base import Context
-from lola_games.agents.mfos.meta import (
+from lola_games.agents.mfos import (
     MFOSConfig,
     act,
     load_meta_training,

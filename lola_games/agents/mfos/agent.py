@@ -1,4 +1,4 @@
-"""A meta-trained M-FOS agent (`lola_games.agents.mfos.meta`) playing through the runner.
+"""A meta-trained M-FOS agent (`lola_games.agents.mfos`) playing through the runner.
 
 Its params are its current memory-one logits ``[S, 5]`` (as for any exact agent). Each update
 it observes ``sigmoid([own logits, opponent's logits])`` and outputs its next policy with the
@@ -56,7 +56,7 @@ class MFOSSettings(AgentSettings):
 
 
 class MFOS(Agent):
-    """M-FOS loaded from a meta-training directory (see `lola_games.agents.mfos.meta.meta_train`).
+    """M-FOS loaded from a meta-training directory (see `meta_train`).
 
     ``MFOS(path, sample=True, which=0)``, or ``MFOS(MFOSSettings(...))``: see `MFOSSettings`.
     """

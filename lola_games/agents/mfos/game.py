@@ -3,7 +3,7 @@
 An inner episode is ``inner_steps`` learning steps of an opponent; at each step the
 meta-agent observes ``sigmoid([own logits, opponent's logits])``, outputs its next policy,
 and receives its exact value against the opponent's current policy (see
-`lola_games.agents.mfos.meta`).
+`lola_games.agents.mfos`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Saved M-FOS meta-trainings: `MetaTraining`, and its directory (``config.json``,
-``mfos.pt``, ``meta_metrics.csv``; see `lola_games.agents.mfos.meta`)."""
+``mfos.pt``, ``meta_metrics.csv``; see `lola_games.agents.mfos`)."""
 
 from __future__ import annotations
 

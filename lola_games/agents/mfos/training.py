@@ -1,4 +1,4 @@
-"""Meta-training M-FOS with PPO (`meta_train`); see `lola_games.agents.mfos.meta`."""
+"""Meta-training M-FOS with PPO (`meta_train`); see `lola_games.agents.mfos`."""
 
 from __future__ import annotations
 
