@@ -25,7 +25,8 @@ import time
 import torch
 
 from lola_games.agents import SOS, Context
-from lola_games.agents.cola import init_update_networks, train_update_functions
+from lola_games.agents.cola import train_update_functions
+from lola_games.agents.cola_networks import init_update_networks
 from lola_games.core.device import resolve_device
 from lola_games.games.registry import get_any_game
 from lola_games.values.exact import discounted_values

@@ -20,7 +20,8 @@ import torch
 
 
 def _tasks(out: str, episodes: int, seeds: int):
-    from lola_games.experiments.tournament import PRESETS, entrants, tournament_tasks
+    from lola_games.experiments.tournament import entrants, tournament_tasks
+    from lola_games.experiments.tournament_presets import PRESETS
 
     preset = PRESETS["lola-paper-ipd"]
     return tournament_tasks("ipd", entrants(preset.entrants()), out, n_seeds=seeds,

@@ -41,19 +41,19 @@ from lola_games.agents.naive import GradientAgent, GradientSettings, NaiveLearne
 from lola_games.agents.online import (
     JointActionLearner,
     NaiveQLearner,
-    OnlineLearner,
-    OnlineSettings,
     PHCSettings,
     PolicyHillClimbing,
     QLearnerSettings,
     WoLFPolicyHillClimbing,
     WoLFSettings,
 )
+from lola_games.agents.online_learner import OnlineLearner, OnlineSettings
 from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
-from lola_games.agents.pg import LOLADiCE, NaivePG, SampledLearner
+from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.pola import POLA, POLASettings
 from lola_games.agents.pola_dice import POLAOM, POLADiCE
 from lola_games.agents.registry import AGENTS, agent_names, make_agent, register_agent
+from lola_games.agents.sampled import SampledLearner
 from lola_games.agents.sga import CO, SGA, COSettings, SGASettings
 from lola_games.agents.sos import SOS, LookAhead, LookAheadSettings, SOSSettings
 

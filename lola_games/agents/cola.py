@@ -52,7 +52,6 @@ from lola_games.agents.cola_networks import (
     NETS,
     init_update_networks,
     load_update_functions,
-    save_update_functions,
     update_functions,
 )
 from lola_games.agents.joint import add_all, others_of
@@ -66,19 +65,8 @@ from lola_games.agents.naive import (
 from lola_games.core.tensors import Params
 from lola_games.games.differentiable import matrix_game_of, param_shapes
 
-__all__ = [
-    "COLASettings",
-    "COLA",
-    "COLAShort",
-    "NETS",
-    "consistency_targets",
-    "consistency_loss",
-    "init_update_networks",
-    "update_functions",
-    "train_update_functions",
-    "save_update_functions",
-    "load_update_functions",
-]
+__all__ = ["COLASettings", "COLA", "COLAShort", "consistency_targets", "consistency_loss",
+           "train_update_functions"]
 
 ValuesFn = Callable[[Sequence[Tensor]], list[Tensor]]
 

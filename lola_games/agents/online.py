@@ -67,13 +67,11 @@ from lola_games.agents.online_learner import (
     check_online_rate,
     decayed,
     greedy_action,
-    play_episode,
     seed_index,
 )
 
-__all__ = ["OnlineSettings", "OnlineLearner", "QLearnerSettings", "NaiveQLearner",
-           "JointActionLearner", "PHCSettings", "PolicyHillClimbing", "WoLFSettings",
-           "WoLFPolicyHillClimbing", "Round", "play_episode"]
+__all__ = ["QLearnerSettings", "NaiveQLearner", "JointActionLearner", "PHCSettings",
+           "PolicyHillClimbing", "WoLFSettings", "WoLFPolicyHillClimbing"]
 
 
 @dataclass(frozen=True)

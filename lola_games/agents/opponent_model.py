@@ -32,14 +32,13 @@ from torch import Tensor
 
 from lola_games.agents.base import Agent, AgentSettings, Context
 from lola_games.agents.lola import LOLA, LOLASettings
-from lola_games.agents.model_fit import fit_policy_model, memory_one_mle
+from lola_games.agents.model_fit import memory_one_mle
 from lola_games.agents.naive import check_rate
 from lola_games.agents.sampled import check_count
 from lola_games.core.tensors import ParamTree
 from lola_games.rollouts import TabularPolicy, sample_rollout
 
-__all__ = ["fit_policy_model", "memory_one_mle", "ModelledSettings", "ModelledOpponent",
-           "LOLAOMSettings", "LOLAOM"]
+__all__ = ["ModelledSettings", "ModelledOpponent", "LOLAOMSettings", "LOLAOM"]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ Options (every setting of the two references below is one of them):
   (``"reward"``) or the normalised discounted return ``(1 - gamma) sum_t gamma^t r_t``
   (``"discounted"``), both as the mean over one fresh batch of ``batch_size`` episodes;
 * ``opponent_model``: do not read the opponent's parameters; fit a model of its policy to its
-  observed actions (`lola_games.agents.opponent_model.fit_policy_model`) before each
+  observed actions (`lola_games.agents.model_fit.fit_policy_model`) before each
   update, and look ahead through the model's learning instead. As in the DiCE paper's code,
   the lookahead and outer rollouts are then played against the model.
 
@@ -60,7 +60,6 @@ from lola_games.agents.base import Context
 from lola_games.agents.model_fit import fit_policy_model
 from lola_games.agents.naive import check_rate
 from lola_games.agents.sampled import (
-    METRICS,
     AgentParams,
     SampledLearner,
     SampledSettings,
@@ -68,32 +67,17 @@ from lola_games.agents.sampled import (
     check_choice,
     check_count,
     check_flag,
-    evaluate_sampled,
     param_dict,
-    sampled_metrics,
 )
 from lola_games.core.tensors import ParamDict as Params
 from lola_games.core.tensors import ParamTree
 from lola_games.functional import SGD, Adam, detach, unroll
 from lola_games.functional.optim import OptimizerState, optimizer_step
 from lola_games.rollouts import CoinRollout, Rollout, init_params, log_probs, rollout_values
-from lola_games.rollouts.games import POLICIES, check_policy_fits, is_coin_game, sample_game_rollout
+from lola_games.rollouts.games import check_policy_fits, is_coin_game, sample_game_rollout
 from lola_games.values.dice import centre_by_batch_mean, dice_objective, discounted_returns
 
-__all__ = [
-    "PGSettings",
-    "LOLADiCESettings",
-    "SampledSettings",
-    "SampledLearner",
-    "LOLADiCE",
-    "NaivePG",
-    "evaluate_sampled",
-    "sampled_metrics",
-    "POLICIES",
-    "BASELINES",
-    "METRICS",
-    "OPTIMIZERS",
-]
+__all__ = ["PGSettings", "LOLADiCESettings", "LOLADiCE", "NaivePG", "BASELINES", "OPTIMIZERS"]
 
 # POLICIES: the policy names the settings accept, per game in
 # lola_games.rollouts.games (any nn.Module with the policy signature works too)

@@ -61,7 +61,7 @@ from lola_games.agents.base import Context
 from lola_games.agents.model_fit import round_nll
 from lola_games.agents.naive import check_rate
 from lola_games.agents.pg import LOLADiCE, ShapingSettings
-from lola_games.agents.pola_metrics import FIXED_STRATEGIES, evaluate_pola
+from lola_games.agents.pola_metrics import evaluate_pola
 from lola_games.agents.sampled import AgentParams, as_player, check_count, param_dict
 from lola_games.core.tensors import ParamDict as Params
 from lola_games.core.tensors import Params as AnyParams
@@ -71,8 +71,7 @@ from lola_games.functional.proximal import solve
 from lola_games.rollouts import CoinRollout, Rollout, init_params, seed_forward
 from lola_games.rollouts.nets import MemoryOne
 
-__all__ = ["POLADiCESettings", "POLAOMSettings", "POLADiCE", "POLAOM", "rollout_kl",
-           "evaluate_pola", "FIXED_STRATEGIES"]
+__all__ = ["POLADiCESettings", "POLAOMSettings", "POLADiCE", "POLAOM", "rollout_kl"]
 
 Objective = Callable[[Params, Params], tuple[Tensor, Any]]
 """``objective(theta, value) -> (loss, rollout)`` of the outer proximal problem."""

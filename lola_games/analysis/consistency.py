@@ -24,7 +24,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from lola_games.agents.cola import consistency_loss, update_functions
+from lola_games.agents.cola import consistency_loss
+from lola_games.agents.cola_networks import update_functions
 from lola_games.agents.hola import hola_directions
 from lola_games.games.differentiable import param_shapes
 from lola_games.values.iterated import game_values

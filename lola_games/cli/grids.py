@@ -15,12 +15,9 @@ from lola_games.cli.errors import guarded
 from lola_games.cli.options import parse_agent_spec
 from lola_games.cli.train_cmd import check_out
 from lola_games.experiments.sweep import ALIASES, SweepResult, parse_grid, sweep, sweep_points
-from lola_games.experiments.tournament import (
-    PRESETS,
-    TournamentResult,
-    results_markdown,
-    tournament,
-)
+from lola_games.experiments.tournament import tournament
+from lola_games.experiments.tournament_presets import PRESETS
+from lola_games.experiments.tournament_results import TournamentResult, results_markdown
 from lola_games.interop.axelrod import memory_one_strategies
 from lola_games.runner.backends import Backend, make_backend
 

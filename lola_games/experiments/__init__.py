@@ -35,19 +35,20 @@ from lola_games.experiments.sweep import (
     sweep_points,
 )
 from lola_games.experiments.tournament import (
-    PRESETS,
     Entrant,
-    Preset,
-    TournamentResult,
     collect,
     entrants,
     pairings,
+    tournament,
+    tournament_tasks,
+)
+from lola_games.experiments.tournament_presets import PRESETS, Preset
+from lola_games.experiments.tournament_results import (
+    TournamentResult,
     plot_curves,
     plot_heatmap,
     plot_ranking,
     results_markdown,
-    tournament,
-    tournament_tasks,
     write_results,
 )
 

@@ -15,12 +15,11 @@ from typing import Any, TypedDict
 
 import torch
 
-from lola_games.agents.cola import (
-    COLA,
+from lola_games.agents.cola import COLA, train_update_functions
+from lola_games.agents.cola_networks import (
     init_update_networks,
     load_update_functions,
     save_update_functions,
-    train_update_functions,
 )
 from lola_games.analysis.consistency import (
     cosine_similarity,

@@ -5,7 +5,7 @@ The POLA code (Silent-Zebra/POLA, ``jax_files/POLA_dice_jax.py``, README command
 trains POLA-DiCE, POLA-OM and LOLA-DiCE in self-play on its contribution-game IPD (factor
 1.33: mutual cooperation 0.33 per round, mutual defection 0), 50 rounds per episode, gamma
 0.96, and scores every policy after every update by its mean reward per round with the other
-learner and against always-defect (`lola_games.agents.pola_dice.evaluate_pola`).
+learner and against always-defect (`lola_games.agents.pola_metrics.evaluate_pola`).
 Its policies are GRUs over the whole history, with 2000 episodes per rollout and 200 outer
 steps per update: far beyond a CPU (see the README). Here:
 

@@ -38,14 +38,9 @@ from lola_games.agents.base import Agent, exact_evaluate
 from lola_games.agents.evaluation import check_agents
 from lola_games.agents.registry import make_agent
 from lola_games.core.files import DirectoryLock, check_out_path, read_untrusted_json, write_json
-from lola_games.experiments.tournament_presets import PRESETS, Preset
 from lola_games.experiments.tournament_results import (
     TournamentResult,
     ci95,
-    plot_curves,
-    plot_heatmap,
-    plot_ranking,
-    results_markdown,
     write_results,
 )
 from lola_games.games.differentiable import custom_game
@@ -57,10 +52,8 @@ from lola_games.runner.run import load_run
 from lola_games.runner.setup import resolve_game
 from lola_games.runner.tasks import RunResult, RunTask
 
-__all__ = ["Entrant", "TournamentResult", "Preset", "PRESETS", "entrants", "pairings",
-           "tournament", "tournament_tasks", "collect", "plot_heatmap", "plot_ranking",
-           "plot_curves", "write_results", "results_markdown", "read_settings", "check_formats",
-           "check_backend"]
+__all__ = ["Entrant", "entrants", "pairings", "tournament", "tournament_tasks", "collect",
+           "read_settings", "check_formats", "check_backend"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:-]*")
 SETTINGS = ("game_spec", "n_seeds", "gamma", "seed", "dtype", "log_every")

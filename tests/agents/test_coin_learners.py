@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from lola_games.agents.base import Context
-from lola_games.agents.pg import LOLADiCE, NaivePG, evaluate_sampled
+from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.published import POLA_COIN
 from lola_games.agents.registry import make_agent
+from lola_games.agents.sampled import evaluate_sampled
 from lola_games.cli import app as cli
 from lola_games.experiments.reproduce import reproduce
 from lola_games.games.coin import CoinGame, random_play_rates

@@ -24,9 +24,8 @@ from lola_games.agents import (
     LookaheadLOLA,
     NaiveLearner,
 )
-from lola_games.agents.cola import (
-    consistency_loss,
-    consistency_targets,
+from lola_games.agents.cola import consistency_loss, consistency_targets
+from lola_games.agents.cola_networks import (
     init_update_networks,
     save_update_functions,
     update_functions,

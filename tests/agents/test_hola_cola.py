@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from lola_games.agents import COLA, HOLA, LOLA, Context, LookaheadLOLA, NaiveLearner
-from lola_games.agents.cola import (
+from lola_games.agents.cola import train_update_functions
+from lola_games.agents.cola_networks import (
     init_update_networks,
     save_update_functions,
-    train_update_functions,
     update_functions,
 )
 from lola_games.analysis.consistency import hola_consistency, network_consistency

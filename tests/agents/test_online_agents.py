@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lola_games.agents import make_agent
-from lola_games.agents.online import Round, play_episode
+from lola_games.agents.online_learner import Round, play_episode
 from lola_games.games.registry import get_game
 from lola_games.runner.checkpoint import load_final_params
 from lola_games.runner.training import train

@@ -7,7 +7,7 @@ import torch
 
 from lola_games.agents import LOLA, LOLAOM, LOLADiCE, ModelledOpponent, NaivePG, make_agent
 from lola_games.agents.base import Context
-from lola_games.agents.opponent_model import fit_policy_model, memory_one_mle
+from lola_games.agents.model_fit import fit_policy_model, memory_one_mle
 from lola_games.games.registry import get_game
 from lola_games.rollouts import TabularPolicy, sample_rollout
 from lola_games.runner.training import train

@@ -8,15 +8,10 @@ from torch import nn
 from torch.func import functional_call
 
 from lola_games.agents.base import Context
-from lola_games.agents.pg import (
-    LOLADiCE,
-    NaivePG,
-    evaluate_sampled,
-    sampled_metrics,
-)
+from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.published import DICE_PAPER, UNOFFICIAL_PORT
 from lola_games.agents.registry import make_agent
-from lola_games.agents.sampled import as_player, param_dict
+from lola_games.agents.sampled import as_player, evaluate_sampled, param_dict, sampled_metrics
 from lola_games.functional import detach
 from lola_games.games.registry import get_game
 from lola_games.rollouts import (

@@ -11,13 +11,8 @@ import torch
 from lola_games.agents import AlwaysDefect, make_agent
 from lola_games.agents.base import Context
 from lola_games.agents.pg import LOLADiCE, NaivePG
-from lola_games.agents.pola_dice import (
-    FIXED_STRATEGIES,
-    POLAOM,
-    POLADiCE,
-    evaluate_pola,
-    rollout_kl,
-)
+from lola_games.agents.pola_dice import POLAOM, POLADiCE, rollout_kl
+from lola_games.agents.pola_metrics import FIXED_STRATEGIES, evaluate_pola
 from lola_games.agents.published import POLA_DICE_COIN, POLA_IPD, POLA_OM_COIN
 from lola_games.games.coin import CoinGame
 from lola_games.games.paper import contribution_ipd

@@ -13,13 +13,8 @@ from lola_games.agents import make_agent
 from lola_games.cli.app import main
 from lola_games.core.files import LOCK_FILE
 from lola_games.experiments.sweep import parse_grid, sweep
-from lola_games.experiments.tournament import (
-    PRESETS,
-    entrants,
-    pairings,
-    tournament,
-    tournament_tasks,
-)
+from lola_games.experiments.tournament import entrants, pairings, tournament, tournament_tasks
+from lola_games.experiments.tournament_presets import PRESETS
 from lola_games.runner.backends import InProcess, LocalProcesses, RayCluster, make_backend
 from lola_games.runner.checkpoint import load_final_params
 from lola_games.runner.files import RUN_FILES
