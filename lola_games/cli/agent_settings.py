@@ -10,7 +10,7 @@ from lola_games.agents.base import Agent, accepted_hparams
 from lola_games.agents.registry import AGENTS, make_agent
 from lola_games.cli.options import parse_agent_spec
 
-__all__ = ["ALIASES", "build_agents", "agent_kwargs", "flag_name"]
+__all__ = ["ALIASES", "build_agents", "agent_kwargs", "flag_name", "check_shared_taken"]
 
 ALIASES = {"lr": "lr_out", "eta": "lr_in", "lookahead_steps": "n_lookaheads",
            "om_epochs": "om_batches"}
@@ -72,10 +72,31 @@ def build_agents(specs: Sequence[str], shared: Mapping[str, Any]) -> list[Agent]
     """
     parsed = [parse_agent_spec(s) for s in specs]
     built = [agent_kwargs(name, shared, own) for name, own in parsed]
-    used = set().union(*(u for _, u in built))
+    _refuse_untaken(shared, set().union(*(u for _, u in built)),
+                    f"agents {', '.join(name for name, _ in parsed)}")
+    return [make_agent(name, **kw) for (name, _), (kw, _) in zip(parsed, built, strict=True)]
+
+
+def check_shared_taken(names: Sequence[str], shared: Mapping[str, Any]) -> None:
+    """Refuse shared options that none of the registered entrants ``names`` takes (Axelrod
+    entrants take none).
+
+    Args:
+        names: the entrants' names.
+        shared: the shared options by key (`agent_kwargs` resolves their aliases).
+
+    Raises:
+        ValueError: naming the flags and the entrants.
+    """
+    used: set[str] = set()
+    for name in names:
+        if name in AGENTS:
+            used |= agent_kwargs(name, shared, {})[1]
+    _refuse_untaken(shared, used, f"entrants {', '.join(names)}")
+
+
+def _refuse_untaken(shared: Mapping[str, Any], used: set[str], who: str) -> None:
     unused = [k for k in shared if k not in used]
     if unused:
-        names = ", ".join(name for name, _ in parsed)
         raise ValueError(f"{', '.join(flag_name(k) for k in unused)}: taken by none of the "
-                         f"agents {names}")
-    return [make_agent(name, **kw) for (name, _), (kw, _) in zip(parsed, built, strict=True)]
+                         f"{who}")

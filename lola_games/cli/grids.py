@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lola_games.agents.base import Agent
-from lola_games.agents.registry import AGENTS
 from lola_games.analysis import plots as plotting
-from lola_games.cli.agent_settings import agent_kwargs, build_agents, flag_name
+from lola_games.cli.agent_settings import build_agents, check_shared_taken
 from lola_games.cli.errors import guarded
 from lola_games.cli.options import parse_agent_spec
 from lola_games.cli.train_cmd import check_out
@@ -80,26 +79,6 @@ def _expand(agents: list[str]) -> list[str]:
             out.append(a)
     return out
 
-
-def check_shared_taken(names: list[str], shared: dict[str, Any]) -> None:
-    """Refuse shared options that none of the registered entrants ``names`` takes (Axelrod
-    entrants take none).
-
-    Args:
-        names: the entrants' names.
-        shared: the shared options by key (`agent_kwargs` resolves their aliases).
-
-    Raises:
-        ValueError: naming the flags and the entrants.
-    """
-    used: set[str] = set()
-    for name in names:
-        if name in AGENTS:
-            used |= agent_kwargs(name, shared, {})[1]
-    unused = [k for k in shared if k not in used]
-    if unused:
-        raise ValueError(f"{', '.join(flag_name(k) for k in unused)}: taken by none of the "
-                         f"entrants {', '.join(names)}")
 
 
 def _entrants(specs: list[str], shared: dict[str, Any]) -> Any:
