@@ -8,7 +8,9 @@ matched and what was not:
 * `POLA_COIN`, `LOLA_PAPER_COIN` -- LOLA-DiCE and NL-PG on the Coin Game;
 * `LOLA_PAPER_PG` -- the LOLA paper's own estimator (``lola-pg``);
 * `POLA_IPD`, `POLA_LOLA_DICE_IPD`, `POLA_DICE_COIN`, `POLA_OM_COIN` -- POLA-DiCE and
-  POLA-OM (``pola-dice``, ``pola-om``) on the IPD and the Coin Game.
+  POLA-OM (``pola-dice``, ``pola-om``) on the IPD and the Coin Game;
+* `AA_COIN`, `AA_IPD` -- Advantage Alignment (``advantage-alignment``; PAA and the PPO
+  baseline take the same keys, PPO without ``aa_weight``) on the Coin Game and the IPD.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["DICE_PAPER", "UNOFFICIAL_PORT", "POLA_COIN", "LOLA_PAPER_COIN", "LOLA_PAPER_PG",
-           "POLA_IPD", "POLA_LOLA_DICE_IPD", "POLA_DICE_COIN", "POLA_OM_COIN"]
+           "POLA_IPD", "POLA_LOLA_DICE_IPD", "POLA_DICE_COIN", "POLA_OM_COIN", "AA_COIN",
+           "AA_IPD"]
 
 DICE_PAPER: dict[str, Any] = {
     "batch_size": 64, "rollout_len": 150, "lr_out": 0.2, "lr_in": 0.1, "optimizer": "sgd",
@@ -125,3 +128,37 @@ POLA_OM_COIN: dict[str, Any] = {**POLA_DICE_COIN, "inner_steps": 6, "beta_in": 1
 """POLA-OM on the Coin Game as in the POLA code (README command for Fig. 5): the POLA-DiCE
 setting with 6 inner steps and ``inner_beta`` 15; the opponent model is fitted on 200
 rollouts per update, one step each, as on the IPD."""
+
+
+AA_COIN: dict[str, Any] = {
+    "policy": "coin-gru", "hidden_size": 64, "batch_size": 512, "rollout_len": 50,
+    "lr_actor": 0.003, "lr_critic": 0.01, "epochs": 1, "gae_lambda": 0.0,
+    "entropy_beta": 0.1, "clip_grad_norm": 10.0, "aa_weight": 0.5, "metric": "reward",
+}
+"""Advantage Alignment on the Coin Game as its paper's runs were made: the hyper-parameters
+stored in the Advantage Alignment checkpoints of LOQA's code (MiladInk/loqa,
+``league/checkpoints/advantage_alignment_seeds/minimal_state_25400_*``, key ``hp``): gamma
+0.96 on the 3 x 3 board; 512 episodes of 50 rounds per update; a dense layer of 64 units and
+a GRU of 64 units (``layers_before_gru: 1``, ``"coin-gru"``); Adam 0.003 for the actor and
+0.01 for the critic; entropy bonus 0.1; gradient norms clipped to 10; ``proximal: False``
+(AA, not PAA; the stored ``clip_range`` 0.3 is then unused); TD(0) advantages
+(``advantage: 'TD0'``, GAE lambda 0); one policy step per batch. ``aa_weight`` 0.5 is the
+stored ``inf_weight``, read as beta. Not matched: that code's critic is a GRU Q-network
+(2 dense layers before the GRU) with an EMA target (0.99), here a state-value MLP of the
+board (`CoinMLPValue`); the code that trained the checkpoints is not in the published
+repository (whose ``coin_train.py`` has no ``proximal`` option), so the alignment term is
+the one of the authors' later code (`lola_games.agents.advantage_alignment`)."""
+
+
+AA_IPD: dict[str, Any] = {
+    "policy": "gru", "hidden_size": 32, "batch_size": 2048, "rollout_len": 50,
+    "lr_actor": 0.001, "lr_critic": 0.01, "epochs": 1, "gae_lambda": 0.0,
+    "entropy_beta": 0.0, "aa_weight": 0.5, "metric": "reward",
+}
+"""Advantage Alignment on the IPD in the sizes of LOQA's code, in which the paper's IPD
+runs were made (MiladInk/loqa ``sweep/loqa_ipd_10_seeds_v4.py``: gamma 0.96, 2048 episodes
+of 50 rounds, Adam 0.001 for the actor and 0.01 for the critic, no entropy bonus, TD(0)
+advantages) with the GRU policy over the whole history that the paper describes. The
+authors' IPD configuration itself is published in neither repository: the GRU width, the
+weight beta (as on the Coin Game) and one step per batch are choices here, and the
+epsilon-greedy exploration (0.2) of that command is not done."""

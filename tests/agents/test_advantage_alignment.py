@@ -5,6 +5,7 @@ float64, with per-seed ``torch.optim.Adam`` and Python loops over rounds."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,7 @@ from lola_games.agents.ppo import PPO
 from lola_games.agents.registry import make_agent
 from lola_games.games.registry import get_game
 from lola_games.rollouts.games import sample_game_rollout
+from lola_games.runner.training import train
 from lola_games.values.exact import discounted_values
 
 GAMMA = 0.96
@@ -236,3 +238,38 @@ def test_ppo_self_play_ends_near_mutual_defection():
     together, _ = per_round(agent.logits(params[0]).double(), agent.logits(params[1]).double())
     assert (together < -1.9).sum() >= 7, together
     assert (agent.probs(params[0])[:, 0] < 0.1).sum() >= 7
+
+
+@pytest.mark.parametrize("name", ["ppo", "advantage-alignment", "proximal-advantage-alignment"])
+def test_runner_resume_gives_the_same_numbers(tmp_path, name):
+    """Optimizer states live in the agent state: a resumed run equals an uninterrupted one."""
+    agent = make_agent(name, batch_size=8, rollout_len=6, minibatches=2)
+    full = train("ipd", (agent, agent), n_seeds=2, n_updates=4, seed=0, out_dir=tmp_path / "a",
+                 checkpoint_every=1)
+    train("ipd", (agent, agent), n_seeds=2, n_updates=2, seed=0, out_dir=tmp_path / "b",
+          checkpoint_every=1)
+    resumed = train("ipd", (agent, agent), n_seeds=2, n_updates=4, seed=0,
+                    out_dir=tmp_path / "b", resume=True, checkpoint_every=1)
+    assert (full.value_0 == resumed.value_0).all()
+    for key in ("policy", "value"):
+        for a, b in zip(full.final_params[0][key].values(),
+                        resumed.final_params[0][key].values(), strict=True):
+            assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("policy", ["mlp", "gru"])
+def test_neural_ipd_policies_and_ppo_against_aa(policy):
+    ppo = PPO(policy=policy, hidden_size=8, batch_size=8, rollout_len=6)
+    aa = AdvantageAlignment(policy=policy, hidden_size=8, batch_size=8, rollout_len=6)
+    run = train("ipd", (aa, ppo), n_seeds=2, n_updates=2, seed=0)
+    assert np.isfinite(run.value_0).all() and np.isfinite(run.value_1).all()
+
+
+def test_coin_game_policies_run_through_the_runner():
+    aa = ProximalAdvantageAlignment(policy="coin-gru", hidden_size=8, batch_size=4,
+                                    rollout_len=5, clip_grad_norm=1.0)
+    run = train("coin_game", (aa, aa), n_seeds=2, n_updates=2, seed=0)
+    assert np.isfinite(run.value_0).all()
+    with pytest.raises(ValueError, match="rollout_len"):
+        train("coin_game", (PPO(policy="coin-gru", rollout_len=1000),) * 2, n_seeds=1,
+              n_updates=1)
