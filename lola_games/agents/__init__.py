@@ -7,11 +7,19 @@ rollouts of the sampled learners on each kind of game, matrix games and the Coin
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
 ``alld``, ``random``, ``naive-pg``, ``lola-dice``, ``lola-pg``, ``lola-om``, and the online
 learners of `.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola``, ``pola-dice``,
-``pola-om`` and ``mfos``;
+``pola-om`` and ``mfos``; the actor-critic learners ``ppo``, ``advantage-alignment`` and
+``proximal-advantage-alignment`` (`.actor_critic`, `.ppo`, `.advantage_alignment`);
 for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``sga``, ``co``,
 ``eg`` (see `make_agent`).
 """
 
+from lola_games.agents.actor_critic import ActorCritic, ActorCriticSettings
+from lola_games.agents.advantage_alignment import (
+    AdvantageAlignment,
+    AdvantageAlignmentSettings,
+    ProximalAdvantageAlignment,
+    ProximalAdvantageAlignmentSettings,
+)
 from lola_games.agents.base import (
     Agent,
     AgentSettings,
@@ -52,12 +60,21 @@ from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
 from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.pola import POLA, POLASettings
 from lola_games.agents.pola_dice import POLAOM, POLADiCE
+from lola_games.agents.ppo import PPO, PPOSettings
 from lola_games.agents.registry import AGENTS, agent_names, make_agent, register_agent
 from lola_games.agents.sampled import SampledLearner
 from lola_games.agents.sga import CO, SGA, COSettings, SGASettings
 from lola_games.agents.sos import SOS, LookAhead, LookAheadSettings, SOSSettings
 
 __all__ = [
+    "ActorCritic",
+    "ActorCriticSettings",
+    "PPO",
+    "PPOSettings",
+    "AdvantageAlignment",
+    "AdvantageAlignmentSettings",
+    "ProximalAdvantageAlignment",
+    "ProximalAdvantageAlignmentSettings",
     "AGENTS",
     "Agent",
     "Context",

@@ -36,66 +36,76 @@ def reference_gae(r, v, gamma, lam):
     return torch.stack(out) if isinstance(out[0], torch.Tensor) else torch.tensor(out)
 
 
+def reference_advantages(kind, hp, critics, states, rewards):
+    """``(raw own GAE, advantages the policy learns from)`` ``[B, T - 1]`` of player 0 with
+    tabular ``critics[i] [5]``."""
+    batch, rounds = states.shape[:2]
+    adv = {}
+    for i, critic in enumerate(critics):
+        rows = []
+        for b in range(batch):
+            v = [critic[states[b, t, i]].detach() for t in range(rounds)]
+            rows.append(reference_gae([rewards[b, t, i] for t in range(rounds)], v, GAMMA,
+                                      hp["gae_lambda"]))
+        adv[i] = torch.stack(rows)
+    a1, a2 = adv[0], adv[1]
+    if kind == "ppo":
+        return adv[0], (a1 - a1.mean()) / (a1.std() + 1e-8)
+    both = torch.cat([a1.flatten(), a2.flatten()])
+    a1 = (a1 - both.mean()) / (both.std() + 1e-8)
+    a2 = (a2 - both.mean()) / (both.std() + 1e-8)
+    aligned = a1.clone()
+    for b in range(batch):
+        for t in range(1, rounds - 1):
+            aligned[b, t] = a1[b, t] + hp["aa_weight"] * a1[b, :t].sum() / t * a2[b, t]
+    return adv[0], aligned
+
+
+def log_pi(th, s, a):
+    """Log-probability of action ``a`` in state ``s`` of logits ``th`` of P(action 0)."""
+    return F.logsigmoid(th[s]) if a == 0 else F.logsigmoid(-th[s])
+
+
+def reference_actor_loss(kind, hp, theta, adv, old, states, actions):
+    """The code's actor loss (``actor_losses``, then ``- entropy_beta * entropy``)."""
+    batch, rounds = states.shape[:2]
+    terms, entropies = [], []
+    for b in range(batch):
+        for t in range(rounds):
+            p = torch.sigmoid(theta[states[b, t, 0]])
+            entropies.append(-(p * torch.log(p) + (1 - p) * torch.log(1 - p)))
+            if t == rounds - 1:
+                continue
+            lp = log_pi(theta, states[b, t, 0], actions[b, t, 0])
+            if kind in ("ppo", "paa"):
+                ratio = torch.exp(torch.clamp(lp - old[b, t], -10, 10))
+                eps = hp["clip_range"]
+                terms.append(torch.min(adv[b, t] * torch.clamp(ratio, 1 - eps, 1 + eps),
+                                       adv[b, t] * ratio))
+            else:
+                terms.append(adv[b, t] * lp)
+    return -torch.stack(terms).mean() - hp["entropy_beta"] * torch.stack(entropies).mean()
+
+
 def reference_update(kind, hp, theta, value, other_value, states, actions, rewards):
     """One update of one seed of player 0: ``theta [5]`` logits of P(action 0), ``value [5]``
     and ``other_value [5]`` tabular critics; ``states, actions, rewards [B, T, 2]``."""
     theta = torch.nn.Parameter(theta.clone())
     value = torch.nn.Parameter(value.clone())
     batch, rounds = states.shape[:2]
-    adv = {}
-    for i, critic in ((0, value), (1, other_value)):
-        rows = []
-        for b in range(batch):
-            v = [critic[states[b, t, i]].detach() for t in range(rounds)]
-            rows.append(reference_gae([rewards[b, t, i] for t in range(rounds)], v, GAMMA,
-                                      hp["gae_lambda"]))
-        adv[i] = torch.stack(rows)  # [B, T - 1]
-    raw_own = adv[0].clone()
-    a1, a2 = adv[0], adv[1]
-    if kind != "ppo":
-        both = torch.cat([a1.flatten(), a2.flatten()])
-        a1 = (a1 - both.mean()) / (both.std() + 1e-8)
-        a2 = (a2 - both.mean()) / (both.std() + 1e-8)
-        aligned = a1.clone()
-        for b in range(batch):
-            for t in range(1, rounds - 1):
-                aligned[b, t] = a1[b, t] + hp["aa_weight"] * a1[b, :t].sum() / t * a2[b, t]
-        a1 = aligned
-    else:
-        a1 = (a1 - a1.mean()) / (a1.std() + 1e-8)
-
-    def log_pi(th, s, a):
-        return F.logsigmoid(th[s]) if a == 0 else F.logsigmoid(-th[s])
-
+    raw_own, adv = reference_advantages(kind, hp, (value, other_value), states, rewards)
     old = torch.tensor([[log_pi(theta, states[b, t, 0], actions[b, t, 0]).item()
                          for t in range(rounds)] for b in range(batch)], dtype=torch.float64)
     opt = torch.optim.Adam([theta], lr=hp["lr_actor"])
     for _ in range(hp["epochs"]):
-        terms, entropies = [], []
-        for b in range(batch):
-            for t in range(rounds):
-                s = states[b, t, 0]
-                p = torch.sigmoid(theta[s])
-                entropies.append(-(p * torch.log(p) + (1 - p) * torch.log(1 - p)))
-                if t == rounds - 1:
-                    continue
-                lp = log_pi(theta, s, actions[b, t, 0])
-                if kind in ("ppo", "paa"):
-                    ratio = torch.exp(torch.clamp(lp - old[b, t], -10, 10))
-                    eps = hp["clip_range"]
-                    terms.append(torch.min(a1[b, t] * torch.clamp(ratio, 1 - eps, 1 + eps),
-                                           a1[b, t] * ratio))
-                else:
-                    terms.append(a1[b, t] * lp)
-        loss = -torch.stack(terms).mean() - hp["entropy_beta"] * torch.stack(entropies).mean()
+        loss = reference_actor_loss(kind, hp, theta, adv, old, states, actions)
         opt.zero_grad()
         loss.backward()
         opt.step()
     critic_opt = torch.optim.Adam([value], lr=hp["lr_critic"])
     current = torch.stack([torch.stack([value[states[b, t, 0]] for t in range(rounds - 1)])
                            for b in range(batch)])
-    old_values = current.detach()
-    critic_loss = F.huber_loss(current, (raw_own + old_values).detach())
+    critic_loss = F.huber_loss(current, (raw_own + current.detach()).detach())
     critic_opt.zero_grad()
     critic_loss.backward()
     critic_opt.step()
