@@ -66,11 +66,12 @@ def log_pi(th, s, a):
     return F.logsigmoid(th[s]) if a == 0 else F.logsigmoid(-th[s])
 
 
-def reference_actor_loss(kind, hp, theta, adv, old, states, actions):
-    """The code's actor loss (``actor_losses``, then ``- entropy_beta * entropy``)."""
-    batch, rounds = states.shape[:2]
+def reference_actor_loss(kind, hp, theta, adv, old, states, actions, episodes):
+    """The code's actor loss (``actor_losses``, then ``- entropy_beta * entropy``) of the
+    ``episodes`` of a minibatch."""
+    rounds = states.shape[1]
     terms, entropies = [], []
-    for b in range(batch):
+    for b in episodes:
         for t in range(rounds):
             p = torch.sigmoid(theta[states[b, t, 0]])
             entropies.append(-(p * torch.log(p) + (1 - p) * torch.log(1 - p)))
@@ -87,9 +88,10 @@ def reference_actor_loss(kind, hp, theta, adv, old, states, actions):
     return -torch.stack(terms).mean() - hp["entropy_beta"] * torch.stack(entropies).mean()
 
 
-def reference_update(kind, hp, theta, value, other_value, states, actions, rewards):
+def reference_update(kind, hp, theta, value, other_value, states, actions, rewards, perms):
     """One update of one seed of player 0: ``theta [5]`` logits of P(action 0), ``value [5]``
-    and ``other_value [5]`` tabular critics; ``states, actions, rewards [B, T, 2]``."""
+    and ``other_value [5]`` tabular critics; ``states, actions, rewards [B, T, 2]``;
+    ``perms``: the episode order of each pass (minibatches are its consecutive slices)."""
     theta = torch.nn.Parameter(theta.clone())
     value = torch.nn.Parameter(value.clone())
     batch, rounds = states.shape[:2]
@@ -97,17 +99,24 @@ def reference_update(kind, hp, theta, value, other_value, states, actions, rewar
     old = torch.tensor([[log_pi(theta, states[b, t, 0], actions[b, t, 0]).item()
                          for t in range(rounds)] for b in range(batch)], dtype=torch.float64)
     opt = torch.optim.Adam([theta], lr=hp["lr_actor"])
-    for _ in range(hp["epochs"]):
-        loss = reference_actor_loss(kind, hp, theta, adv, old, states, actions)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    clip = hp.get("clip_grad_norm")
+    for epoch in range(hp["epochs"]):
+        for episodes in torch.tensor_split(perms[epoch], hp.get("minibatches", 1)):
+            loss = reference_actor_loss(kind, hp, theta, adv, old, states, actions,
+                                        episodes.tolist())
+            opt.zero_grad()
+            loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_([theta], clip)
+            opt.step()
     critic_opt = torch.optim.Adam([value], lr=hp["lr_critic"])
     current = torch.stack([torch.stack([value[states[b, t, 0]] for t in range(rounds - 1)])
                            for b in range(batch)])
     critic_loss = F.huber_loss(current, (raw_own + current.detach()).detach())
     critic_opt.zero_grad()
     critic_loss.backward()
+    if clip is not None:
+        torch.nn.utils.clip_grad_norm_([value], clip)
     critic_opt.step()
     return theta.detach(), value.detach()
 
@@ -118,6 +127,10 @@ CASES = {
     "ppo": (PPO, {**HP, "clip_range": 0.1}),
     "aa": (AdvantageAlignment, {**HP, "aa_weight": 1.5}),
     "paa": (ProximalAdvantageAlignment, {**HP, "aa_weight": 1.5, "clip_range": 0.1}),
+    "ppo-minibatches": (PPO, {**HP, "clip_range": 0.1, "minibatches": 2,
+                              "clip_grad_norm": 0.05}),
+    "paa-clip-norm": (ProximalAdvantageAlignment, {**HP, "aa_weight": 1.5, "clip_range": 0.1,
+                                                    "clip_grad_norm": 0.05}),
 }
 
 
@@ -135,17 +148,25 @@ def test_one_update_matches_the_reference(kind):
     roll = sample_game_rollout(game, [agent.policy, agent.policy],
                                [own["policy"], other["policy"]], 6, 7, gen)
     ctx = Context(game, GAMMA, 0, gen, other=agent)
+    before = gen.get_state()
     new, state = agent.learn(own, other, agent.init_state(own), ctx, roll)
-    assert state["actor"].step == hp["epochs"] and state["critic"].step == 1
+    minibatches = hp.get("minibatches", 1)
+    assert state["actor"].step == hp["epochs"] * minibatches and state["critic"].step == 1
+    replay = torch.Generator().set_state(before)
+    perms = [torch.randperm(6, generator=replay) if minibatches > 1 else torch.arange(6)
+             for _ in range(hp["epochs"])]
+    kind = kind.split("-")[0]
     for s in range(n_seeds):
         theta, value = reference_update(kind, {**hp}, own["policy"]["logits"][s],
                                         own["value"]["values"][s], other["value"]["values"][s],
                                         roll.states[s], roll.actions[s],
-                                        roll.rewards[s].double())
+                                        roll.rewards[s].double(), perms)
         assert (new["policy"]["logits"][s] - theta).abs().max() < TOL
         assert (new["value"]["values"][s] - value).abs().max() < TOL
-    # the clip bites (PPO, PAA) and the alignment term matters (AA, PAA)
-    assert (new["policy"]["logits"] - own["policy"]["logits"]).abs().max() > 0.1
+    if kind in ("ppo", "paa"):  # the ratio's clip is reached: a wider one changes the update
+        wider = cls(**{**hp, "clip_range": 0.9})
+        other_new, _ = wider.learn(own, other, wider.init_state(own), ctx, roll)
+        assert not torch.allclose(other_new["policy"]["logits"], new["policy"]["logits"])
 
 
 def test_alignment_term_changes_the_update_and_own_critic_option():
