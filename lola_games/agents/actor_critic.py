@@ -12,7 +12,8 @@ One update of player ``i`` against its opponent, per seed (everything batched ov
    Adam step (``lr_actor``) per slice on ``-mean(surrogate) - entropy_beta * mean(entropy)``,
    the surrogate being ``A log pi`` or PPO's clipped ratio against the log-probabilities the
    batch was sampled with (`lola_games.values.advantages.policy_surrogate`), the gradient's
-   norm clipped per seed to ``clip_grad_norm``;
+   norm clipped per seed to ``clip_grad_norm``; with ``kl_threshold``, a seed stops its
+   passes once its policy's KL estimate from the sampling policy exceeds the threshold;
 4. ``critic_epochs`` Adam steps (``lr_critic``) of the critic on the Huber loss to its
    targets: ``A_t + V(s_t)`` (the unnormalised GAE; ``critic_loss="gae"``) or the discounted
    returns-to-go (``"mc"``).
@@ -80,6 +81,9 @@ class ActorCriticSettings(SampledSettings):
         critic_epochs: critic steps per batch.
         clip_grad_norm: per-seed bound on the norm of each policy and critic gradient
             (``None``: no clipping).
+        kl_threshold: after the first pass, a seed stops its passes over the batch once
+            ``mean(log pi_old - log pi)`` exceeds it (the code's ``kl_threshold``; ``None``:
+            all ``epochs`` passes).
     """
 
     lr_actor: float = 0.01
@@ -92,6 +96,7 @@ class ActorCriticSettings(SampledSettings):
     critic_loss: str = "gae"
     critic_epochs: int = 1
     clip_grad_norm: float | None = None
+    kl_threshold: float | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -111,6 +116,9 @@ class ActorCriticSettings(SampledSettings):
             if norm <= 0:
                 raise ValueError(f"clip_grad_norm must be > 0 or None, got {norm!r}")
             object.__setattr__(self, "clip_grad_norm", norm)
+        if self.kl_threshold is not None:
+            object.__setattr__(self, "kl_threshold",
+                               check_rate("kl_threshold", self.kl_threshold))
         if self.rollout_len < 2:
             raise ValueError(f"rollout_len must be >= 2 (GAE bootstraps from the last "
                              f"round), got {self.rollout_len}")
@@ -178,9 +186,15 @@ class ActorCritic(SampledLearner):
                 for k, p in draws.items()}
 
     def init_state(self, params: AgentParams) -> Any:
-        """The Adam states of the policy and of the critic."""
-        return {"actor": Adam(self.lr_actor).init(params["policy"]),
-                "critic": Adam(self.lr_critic).init(params["value"])}
+        """The Adam states of the policy (with ``kl_threshold`` one per seed, since seeds stop
+        their passes at different times) and of the critic."""
+        adam, policy = Adam(self.lr_actor), params["policy"]
+        actor: Any = adam.init(policy)
+        if self.kl_threshold is not None:
+            n_seeds = next(iter(policy.values())).shape[0]
+            actor = tuple(adam.init({k: v[s:s + 1] for k, v in policy.items()})
+                          for s in range(n_seeds))
+        return {"actor": actor, "critic": Adam(self.lr_critic).init(params["value"])}
 
     def surrogate_clip(self) -> float | None:
         """PPO's clip range, or ``None`` for the plain policy-gradient surrogate."""
@@ -250,19 +264,56 @@ class ActorCritic(SampledLearner):
         loss = -surrogate.flatten(1).mean(1) - self.entropy_beta * entropy.flatten(1).mean(1)
         return loss.sum()
 
-    def train_actor(self, ctx: Context, policy: nn.Module, params: Params, state: AdamState,
-                    roll: Batch, adv: Tensor, old: Tensor) -> tuple[Params, AdamState]:
-        """``epochs`` passes of Adam steps on `actor_loss` over the batch's minibatches."""
+    def still_close(self, ctx: Context, policy: nn.Module, params: Params, roll: Batch,
+                    old: Tensor, active: Tensor) -> Tensor:
+        """Seeds ``[S]`` (bool) that go on with another pass: active so far and with the
+        KL estimate ``mean(log pi_old - log pi)`` over the batch at most ``kl_threshold``
+        (the code's early stop of ``updates_per_batch``)."""
+        with torch.no_grad():
+            logp = torch.gather(action_log_probs(policy, params, roll, ctx.player), -1,
+                                roll.actions[..., ctx.player, None]).squeeze(-1)
+            kl = (old - logp).flatten(1).mean(1)
+        return active & (kl <= cast(float, self.kl_threshold))
+
+    def actor_step(self, params: Params, grads: Params, state: Any, active: Tensor | None
+                   ) -> tuple[Params, Any]:
+        """One Adam step of the policy: of all seeds at once, or with ``kl_threshold`` of each
+        ``active`` seed with its own Adam state (``state`` a tuple of per-seed states; the
+        other seeds keep their params and states)."""
         adam = Adam(self.lr_actor)
-        for _ in range(self.epochs):
+        if active is None:
+            new, state = adam.step(params, grads, state)
+            return param_dict(new), state
+        parts, states = [], list(state)
+        for s, keep_going in enumerate(active.tolist()):
+            seed_params = {k: v[s:s + 1] for k, v in params.items()}
+            if keep_going:
+                seed_grads = {k: v[s:s + 1] for k, v in grads.items()}
+                new, states[s] = adam.step(seed_params, seed_grads, states[s])
+                seed_params = param_dict(new)
+            parts.append(seed_params)
+        return {k: torch.cat([p[k] for p in parts]) for k in params}, tuple(states)
+
+    def train_actor(self, ctx: Context, policy: nn.Module, params: Params, state: Any,
+                    roll: Batch, adv: Tensor, old: Tensor) -> tuple[Params, Any]:
+        """``epochs`` passes of Adam steps on `actor_loss` over the batch's minibatches (with
+        ``kl_threshold``, a seed stops once its policy moved too far from ``old``)."""
+        active = None
+        if self.kl_threshold is not None:
+            active = torch.ones(old.shape[0], dtype=torch.bool, device=old.device)
+        for epoch in range(self.epochs):
+            if active is not None and epoch >= 1:
+                active = self.still_close(ctx, policy, params, roll, old, active)
+                if not bool(active.any()):
+                    break
             for index in self.slices(ctx):
                 theta = detach(params, requires_grad=True)
                 loss = self.actor_loss(ctx, policy, theta, roll, adv, old, index)
                 grads = dict(zip(theta, torch.autograd.grad(loss, list(theta.values())),
                                  strict=True))
-                new, state = adam.step(detach(theta), clip_by_norm(grads, self.clip_grad_norm),
-                                       state)
-                params = param_dict(new)
+                params, state = self.actor_step(detach(theta),
+                                                clip_by_norm(grads, self.clip_grad_norm),
+                                                state, active)
         return params, state
 
     def critic_loss_of(self, ctx: Context, value: nn.Module, params: Params, roll: Batch,

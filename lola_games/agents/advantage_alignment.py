@@ -26,13 +26,14 @@ and ``aa_terms``, with ``utils.compute_gae_advantages``:
   is also what happens when the opponent has no critic (a fixed strategy, an exact learner);
 * AA (``proximal: False``): the surrogate ``A* log pi``; PAA (``proximal: True``): PPO's
   clipped ratio with ``A*`` (``clip_range``, log-ratio clamped to ``[-10, 10]``);
-* ``updates_per_batch`` passes (``epochs``), an entropy bonus ``entropy_beta``, the gradient
-  norm clipped (``clip_grad_norm``), separate Adam optimizers of actor and critic.
+* ``updates_per_batch`` passes (``epochs``) stopped early once the KL estimate passes
+  ``kl_threshold`` (per seed here), an entropy bonus ``entropy_beta``, the gradient norm
+  clipped (``clip_grad_norm``), separate Adam optimizers of actor and critic.
 
 ``aa_form="paper"`` uses instead the paper's equation
-``c_t = gamma sum_{k < t} gamma^(t - k) A1_k``. Not matched: the code's early stop of the
-passes on a KL threshold, its target critic (``critic_loss_mode: 'td-1'``; here the
-``"gae"`` and ``"mc"`` targets of its other modes) and its replay buffer of past agents.
+``c_t = gamma sum_{k < t} gamma^(t - k) A1_k``. Not matched: the code's target critic
+(``critic_loss_mode: 'td-1'``; here the ``"gae"`` and ``"mc"`` targets of its other modes),
+its self-supervised auxiliary losses and its replay buffer of past agents.
 """
 
 from __future__ import annotations

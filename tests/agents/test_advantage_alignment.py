@@ -101,6 +101,13 @@ def reference_update(kind, hp, theta, value, other_value, states, actions, rewar
     opt = torch.optim.Adam([theta], lr=hp["lr_actor"])
     clip = hp.get("clip_grad_norm")
     for epoch in range(hp["epochs"]):
+        if epoch >= 1 and hp.get("kl_threshold") is not None:
+            with torch.no_grad():
+                now = torch.tensor([[log_pi(theta, states[b, t, 0], actions[b, t, 0]).item()
+                                     for t in range(rounds)] for b in range(batch)],
+                                   dtype=torch.float64)
+            if (old - now).mean() > hp["kl_threshold"]:
+                break
         for episodes in torch.tensor_split(perms[epoch], hp.get("minibatches", 1)):
             loss = reference_actor_loss(kind, hp, theta, adv, old, states, actions,
                                         episodes.tolist())
@@ -123,6 +130,7 @@ def reference_update(kind, hp, theta, value, other_value, states, actions, rewar
 
 HP = {"batch_size": 6, "rollout_len": 7, "lr_actor": 0.3, "lr_critic": 0.5, "epochs": 3,
       "gae_lambda": 0.9, "entropy_beta": 0.05}
+KL = 0.02
 CASES = {
     "ppo": (PPO, {**HP, "clip_range": 0.1}),
     "aa": (AdvantageAlignment, {**HP, "aa_weight": 1.5}),
@@ -131,6 +139,8 @@ CASES = {
                               "clip_grad_norm": 0.05}),
     "paa-clip-norm": (ProximalAdvantageAlignment, {**HP, "aa_weight": 1.5, "clip_range": 0.1,
                                                     "clip_grad_norm": 0.05}),
+    "paa-kl": (ProximalAdvantageAlignment, {**HP, "aa_weight": 1.5, "clip_range": 0.1,
+                                             "epochs": 4, "kl_threshold": KL}),
 }
 
 
@@ -151,7 +161,12 @@ def test_one_update_matches_the_reference(kind):
     before = gen.get_state()
     new, state = agent.learn(own, other, agent.init_state(own), ctx, roll)
     minibatches = hp.get("minibatches", 1)
-    assert state["actor"].step == hp["epochs"] * minibatches and state["critic"].step == 1
+    if "kl_threshold" in hp:  # one Adam state per seed; the seeds stop at different passes
+        steps = [seed_state.step for seed_state in state["actor"]]
+        assert len(set(steps)) > 1 and min(steps) >= 1, steps
+    else:
+        assert state["actor"].step == hp["epochs"] * minibatches
+    assert state["critic"].step == 1
     replay = torch.Generator().set_state(before)
     perms = [torch.randperm(6, generator=replay) if minibatches > 1 else torch.arange(6)
              for _ in range(hp["epochs"])]
@@ -271,10 +286,14 @@ def test_ppo_self_play_ends_near_mutual_defection():
     assert (agent.probs(params[0])[:, 0] < 0.1).sum() >= 7
 
 
-@pytest.mark.parametrize("name", ["ppo", "advantage-alignment", "proximal-advantage-alignment"])
-def test_runner_resume_gives_the_same_numbers(tmp_path, name):
-    """Optimizer states live in the agent state: a resumed run equals an uninterrupted one."""
-    agent = make_agent(name, batch_size=8, rollout_len=6, minibatches=2)
+@pytest.mark.parametrize("name, extra", [
+    ("ppo", {}), ("advantage-alignment", {}), ("proximal-advantage-alignment", {}),
+    ("ppo", {"kl_threshold": 0.001, "epochs": 3, "lr_actor": 0.3}),
+])
+def test_runner_resume_gives_the_same_numbers(tmp_path, name, extra):
+    """Optimizer states live in the agent state (one per seed with ``kl_threshold``): a
+    resumed run equals an uninterrupted one."""
+    agent = make_agent(name, batch_size=8, rollout_len=6, minibatches=2, **extra)
     full = train("ipd", (agent, agent), n_seeds=2, n_updates=4, seed=0, out_dir=tmp_path / "a",
                  checkpoint_every=1)
     train("ipd", (agent, agent), n_seeds=2, n_updates=2, seed=0, out_dir=tmp_path / "b",
