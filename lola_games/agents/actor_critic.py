@@ -15,8 +15,10 @@ One update of player ``i`` against its opponent, per seed (everything batched ov
    norm clipped per seed to ``clip_grad_norm``; with ``kl_threshold``, a seed stops its
    passes once its policy's KL estimate from the sampling policy exceeds the threshold;
 4. ``critic_epochs`` Adam steps (``lr_critic``) of the critic on the Huber loss to its
-   targets: ``A_t + V(s_t)`` (the unnormalised GAE; ``critic_loss="gae"``) or the discounted
-   returns-to-go (``"mc"``).
+   targets: ``A_t + V(s_t)`` (the unnormalised GAE; ``critic_loss="gae"``), the discounted
+   returns-to-go (``"mc"``) or ``r_t + gamma V'(s_{t+1})`` with a target critic ``V'`` that
+   follows the critic by ``V' <- tau V + (1 - tau) V'`` after each batch (``"td"``, the
+   code's ``'td-1'``; ``V'`` starts as a copy of ``V`` and is kept in the agent state).
 
 This is the structure of the Advantage Alignment code (jduquevan/advantage-alignment,
 ``train.py``, ``TrainingAlgorithm.train_step``: ``updates_per_batch`` actor passes over the
@@ -61,8 +63,9 @@ from lola_games.values.advantages import (
 __all__ = ["ActorCriticSettings", "ActorCritic", "CRITIC_LOSSES", "action_log_probs",
            "clip_by_norm"]
 
-CRITIC_LOSSES = ("gae", "mc")
-"""Critic targets: the GAE returns ``A_t + V(s_t)`` or the discounted returns-to-go."""
+CRITIC_LOSSES = ("gae", "mc", "td")
+"""Critic targets: the GAE returns ``A_t + V(s_t)``, the discounted returns-to-go, or one-step
+TD targets of a target critic."""
 Batch = Rollout | CoinRollout
 
 
@@ -77,7 +80,8 @@ class ActorCriticSettings(SampledSettings):
         gae_lambda: the GAE parameter (the code's ``lmbda``).
         entropy_beta: weight of the policy's mean entropy (a bonus).
         normalize_advantages: centre and scale the advantages per seed.
-        critic_loss: ``"gae"`` or ``"mc"`` (`CRITIC_LOSSES`).
+        critic_loss: ``"gae"``, ``"mc"`` or ``"td"`` (`CRITIC_LOSSES`).
+        tau: the target critic's rate (``"td"``; the code's ``tau``).
         critic_epochs: critic steps per batch.
         clip_grad_norm: per-seed bound on the norm of each policy and critic gradient
             (``None``: no clipping).
@@ -94,6 +98,7 @@ class ActorCriticSettings(SampledSettings):
     entropy_beta: float = 0.0
     normalize_advantages: bool = True
     critic_loss: str = "gae"
+    tau: float = 0.005
     critic_epochs: int = 1
     clip_grad_norm: float | None = None
     kl_threshold: float | None = None
@@ -111,6 +116,10 @@ class ActorCriticSettings(SampledSettings):
         object.__setattr__(self, "gae_lambda", lam)
         check_flag("normalize_advantages", self.normalize_advantages)
         check_choice("critic_loss", self.critic_loss, CRITIC_LOSSES)
+        tau = check_rate("tau", self.tau)
+        if not 0 < tau <= 1:
+            raise ValueError(f"tau must be in (0, 1], got {self.tau!r}")
+        object.__setattr__(self, "tau", tau)
         if self.clip_grad_norm is not None:
             norm = check_rate("clip_grad_norm", self.clip_grad_norm)
             if norm <= 0:
@@ -194,7 +203,10 @@ class ActorCritic(SampledLearner):
             n_seeds = next(iter(policy.values())).shape[0]
             actor = tuple(adam.init({k: v[s:s + 1] for k, v in policy.items()})
                           for s in range(n_seeds))
-        return {"actor": actor, "critic": Adam(self.lr_critic).init(params["value"])}
+        state = {"actor": actor, "critic": Adam(self.lr_critic).init(params["value"])}
+        if self.critic_loss == "td":
+            state["target"] = {k: v.clone() for k, v in params["value"].items()}
+        return state
 
     def surrogate_clip(self) -> float | None:
         """PPO's clip range, or ``None`` for the plain policy-gradient surrogate."""
@@ -237,10 +249,14 @@ class ActorCritic(SampledLearner):
         with torch.enable_grad():
             new_policy, actor_state = self.train_actor(ctx, policy, own["policy"],
                                                        state["actor"], roll, adv, old)
+            targets = self.critic_targets(ctx, value, roll, values, own_adv, state)
             new_value, critic_state = self.train_critic(ctx, value, own["value"],
-                                                        state["critic"], roll, values, own_adv)
-        return ({**own, "policy": new_policy, "value": new_value},
-                {"actor": actor_state, "critic": critic_state})
+                                                        state["critic"], roll, targets)
+        new_state = {"actor": actor_state, "critic": critic_state}
+        if "target" in state:
+            new_state["target"] = {k: self.tau * new_value[k] + (1 - self.tau) * v
+                                   for k, v in state["target"].items()}
+        return {**own, "policy": new_policy, "value": new_value}, new_state
 
     def slices(self, ctx: Context) -> list[Tensor]:
         """Episode indices of each minibatch of one pass (one slice of all episodes when
@@ -316,25 +332,33 @@ class ActorCritic(SampledLearner):
                                                 state, active)
         return params, state
 
-    def critic_loss_of(self, ctx: Context, value: nn.Module, params: Params, roll: Batch,
-                       values: Tensor, own_adv: Tensor) -> Tensor:
-        """Huber loss of the critic to its targets, mean per seed, summed over seeds."""
-        me = ctx.player
-        current = rollout_values(value, params, roll, me)  # [S, B, T]
+    @torch.no_grad()
+    def critic_targets(self, ctx: Context, value: nn.Module, roll: Batch, values: Tensor,
+                       own_adv: Tensor, state: Any) -> Tensor:
+        """The critic's targets ``[S, B, T']`` for the first ``T'`` rounds (``T - 1``, or
+        ``T`` for ``"mc"``), from the batch's values ``[S, B, T]`` and GAE ``own_adv``."""
+        rewards = roll.rewards[..., ctx.player].to(values.dtype)
         if self.critic_loss == "gae":
-            target, current = own_adv + values[..., :-1], current[..., :-1]
-        else:
-            target = discounted_returns_to_go(roll.rewards[..., me].to(current.dtype), ctx.gamma)
-        loss = F.huber_loss(current, target.detach(), reduction="none")
+            return own_adv + values[..., :-1]
+        if self.critic_loss == "mc":
+            return discounted_returns_to_go(rewards, ctx.gamma)
+        target_values = rollout_values(value, state["target"], roll, ctx.player)
+        return rewards[..., :-1] + ctx.gamma * target_values[..., 1:]
+
+    def critic_loss_of(self, ctx: Context, value: nn.Module, params: Params, roll: Batch,
+                       targets: Tensor) -> Tensor:
+        """Huber loss of the critic to ``targets``, mean per seed, summed over seeds."""
+        current = rollout_values(value, params, roll, ctx.player)[..., :targets.shape[-1]]
+        loss = F.huber_loss(current, targets, reduction="none")
         return loss.flatten(1).mean(1).sum()
 
     def train_critic(self, ctx: Context, value: nn.Module, params: Params, state: AdamState,
-                     roll: Batch, values: Tensor, own_adv: Tensor) -> tuple[Params, AdamState]:
-        """``critic_epochs`` Adam steps on `critic_loss_of` (targets of the batch's values)."""
+                     roll: Batch, targets: Tensor) -> tuple[Params, AdamState]:
+        """``critic_epochs`` Adam steps on `critic_loss_of`."""
         adam = Adam(self.lr_critic)
         for _ in range(self.critic_epochs):
             phi = detach(params, requires_grad=True)
-            loss = self.critic_loss_of(ctx, value, phi, roll, values, own_adv)
+            loss = self.critic_loss_of(ctx, value, phi, roll, targets)
             grads = dict(zip(phi, torch.autograd.grad(loss, list(phi.values())), strict=True))
             new, state = adam.step(detach(phi), clip_by_norm(grads, self.clip_grad_norm), state)
             params = param_dict(new)

@@ -28,12 +28,15 @@ and ``aa_terms``, with ``utils.compute_gae_advantages``:
   clipped ratio with ``A*`` (``clip_range``, log-ratio clamped to ``[-10, 10]``);
 * ``updates_per_batch`` passes (``epochs``) stopped early once the KL estimate passes
   ``kl_threshold`` (per seed here), an entropy bonus ``entropy_beta``, the gradient norm
-  clipped (``clip_grad_norm``), separate Adam optimizers of actor and critic.
+  clipped (``clip_grad_norm``), separate Adam optimizers of actor and critic;
+* the critic's Huber loss in the code's modes ``'gae'``, ``'MC'`` and ``'td-1'`` (its
+  configuration's; a target critic with rate ``tau`` 0.005): ``critic_loss`` ``"gae"``
+  (the default here), ``"mc"``, ``"td"``.
 
 ``aa_form="paper"`` uses instead the paper's equation
-``c_t = gamma sum_{k < t} gamma^(t - k) A1_k``. Not matched: the code's target critic
-(``critic_loss_mode: 'td-1'``; here the ``"gae"`` and ``"mc"`` targets of its other modes),
-its self-supervised auxiliary losses and its replay buffer of past agents.
+``c_t = gamma sum_{k < t} gamma^(t - k) A1_k``. Not matched: the code's self-supervised
+auxiliary losses and its replay buffer of past agents; its target critic is initialised
+apart from the critic, here as a copy of it.
 """
 
 from __future__ import annotations

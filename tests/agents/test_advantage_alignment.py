@@ -119,7 +119,13 @@ def reference_update(kind, hp, theta, value, other_value, states, actions, rewar
     critic_opt = torch.optim.Adam([value], lr=hp["lr_critic"])
     current = torch.stack([torch.stack([value[states[b, t, 0]] for t in range(rounds - 1)])
                            for b in range(batch)])
-    critic_loss = F.huber_loss(current, (raw_own + current.detach()).detach())
+    if hp.get("critic_loss") == "td":  # the code's 'td-1': the target critic starts as V
+        following = torch.stack([torch.stack([value[states[b, t + 1, 0]].detach()
+                                              for t in range(rounds - 1)])
+                                 for b in range(batch)])
+        critic_loss = F.huber_loss(current, rewards[:, :-1, 0] + GAMMA * following)
+    else:
+        critic_loss = F.huber_loss(current, (raw_own + current.detach()).detach())
     critic_opt.zero_grad()
     critic_loss.backward()
     if clip is not None:
@@ -139,6 +145,7 @@ CASES = {
                               "clip_grad_norm": 0.05}),
     "paa-clip-norm": (ProximalAdvantageAlignment, {**HP, "aa_weight": 1.5, "clip_range": 0.1,
                                                     "clip_grad_norm": 0.05}),
+    "aa-td": (AdvantageAlignment, {**HP, "aa_weight": 1.5, "critic_loss": "td", "tau": 0.3}),
     "paa-kl": (ProximalAdvantageAlignment, {**HP, "aa_weight": 1.5, "clip_range": 0.1,
                                              "epochs": 4, "kl_threshold": KL}),
 }
@@ -178,6 +185,9 @@ def test_one_update_matches_the_reference(kind):
                                         roll.rewards[s].double(), perms)
         assert (new["policy"]["logits"][s] - theta).abs().max() < TOL
         assert (new["value"]["values"][s] - value).abs().max() < TOL
+        if "tau" in hp:
+            follow = hp["tau"] * value + (1 - hp["tau"]) * own["value"]["values"][s]
+            assert (state["target"]["values"][s] - follow).abs().max() < TOL
     if kind in ("ppo", "paa"):  # the ratio's clip is reached: a wider one changes the update
         wider = cls(**{**hp, "clip_range": 0.9})
         other_new, _ = wider.learn(own, other, wider.init_state(own), ctx, roll)
@@ -219,7 +229,9 @@ def test_player_one_and_fixed_opponent():
     ({"gae_lambda": 1.2}, "gae_lambda"),
     ({"epochs": 0}, "epochs"),
     ({"minibatches": 100, "batch_size": 8}, "minibatches"),
-    ({"critic_loss": "td"}, "critic_loss"),
+    ({"critic_loss": "huber"}, "critic_loss"),
+    ({"tau": 0.0}, "tau"),
+    ({"kl_threshold": -0.1}, "kl_threshold"),
     ({"clip_grad_norm": 0.0}, "clip_grad_norm"),
     ({"rollout_len": 1}, "rollout_len"),
     ({"lr_actor": -1.0}, "lr_actor"),
@@ -289,6 +301,7 @@ def test_ppo_self_play_ends_near_mutual_defection():
 @pytest.mark.parametrize("name, extra", [
     ("ppo", {}), ("advantage-alignment", {}), ("proximal-advantage-alignment", {}),
     ("ppo", {"kl_threshold": 0.001, "epochs": 3, "lr_actor": 0.3}),
+    ("advantage-alignment", {"critic_loss": "td", "tau": 0.1}),
 ])
 def test_runner_resume_gives_the_same_numbers(tmp_path, name, extra):
     """Optimizer states live in the agent state (one per seed with ``kl_threshold``): a
