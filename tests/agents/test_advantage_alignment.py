@@ -16,6 +16,7 @@ from lola_games.agents.advantage_alignment import (
 )
 from lola_games.agents.base import Context
 from lola_games.agents.ppo import PPO
+from lola_games.agents.published import AA_COIN, AA_IPD
 from lola_games.agents.registry import make_agent
 from lola_games.games.registry import get_game
 from lola_games.rollouts.games import sample_game_rollout
@@ -336,3 +337,10 @@ def test_coin_game_policies_run_through_the_runner():
     with pytest.raises(ValueError, match="rollout_len"):
         train("coin_game", (PPO(policy="coin-gru", rollout_len=1000),) * 2, n_seeds=1,
               n_updates=1)
+
+
+def test_published_settings_make_agents():
+    for setting in (AA_COIN, AA_IPD):
+        assert AdvantageAlignment(**setting).settings.aa_weight == setting["aa_weight"]
+        PPO(**{k: v for k, v in setting.items() if k != "aa_weight"})
+    assert AA_COIN["batch_size"] == 512 and AA_COIN["rollout_len"] == 50
