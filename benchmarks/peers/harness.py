@@ -197,8 +197,9 @@ def speed(ratios: Sequence[float]) -> str:
     return f"{1 / mid:.2f}x slower ({1 / hi:.2f}x to {1 / lo:.2f}x)"
 
 
-def markdown(results: Sequence[Result], pairs: int) -> str:
-    """The table of measured rows, then each row's settings and differences."""
+def markdown(results: Sequence[Result], pairs: int, load: str = "") -> str:
+    """The table of measured rows, then the settings and differences of each group of rows
+    that share them."""
     done = [r for r in results if not r.skipped]
     lines = [
         "| work | peer | lola-games vs peer | peer's compile | ours' start-up |",
@@ -208,12 +209,23 @@ def markdown(results: Sequence[Result], pairs: int) -> str:
         lines.append(f"| {r.row.work} | {r.row.peer} | {speed(r.ratios)} | "
                      f"{r.peer_compile:.2f} s | {r.ours_start:.2f} s |")
     lines += ["", f"CPU time of each side's process per repetition, one thread, {pairs} "
-              "alternating pairs per row: the median of the pairs' ratios and their range."]
+              "alternating pairs per row: the median of the pairs' ratios and their range"
+              + (f"; {load}." if load else ".")]
+    groups: dict[tuple[str, ...], list[str]] = {}
     for r in done:
-        versions = " against ".join(v for v in r.versions if v)
-        lines += ["", f"- **{r.row.work}, {r.row.peer}**" + (f" ({versions})" if versions else "")
-                  + f". Settings: {r.row.settings} Differences: {r.row.differences}"]
+        key = (r.row.peer, r.row.settings, r.row.differences, *r.versions)
+        groups.setdefault(key, []).append(r.row.work)
+    for (peer, settings, differences, *versions), works in groups.items():
+        named = " against ".join(v for v in versions if v)
+        lines += ["", f"- **{'; '.join(works)}, {peer}**" + (f" ({named})" if named else "")
+                  + f". Settings: {settings} Differences: {differences}"]
     return "\n".join(lines) + "\n"
+
+
+def machine_load(before: tuple[float, ...], after: tuple[float, ...]) -> str:
+    """``"load average 1.9 to 2.4 on 2 CPUs"`` from two ``os.getloadavg()`` readings."""
+    low, high = sorted((before[0], after[0]))
+    return f"load average {low:.1f} to {high:.1f} on {os.cpu_count()} CPUs"
 
 
 def replace_block(text: str, block: str, name: str = "the file") -> str:
@@ -247,7 +259,7 @@ def main(rows: Sequence[Row], argv: Sequence[str] | None = None) -> int:
     extra = {k: v for k, v in (("LOLA_GAMES_PAX", args.pax), ("LOLA_GAMES_POLA", args.pola)) if v}
     env = worker_env(extra)
     chosen = [r for r in rows if re.search(args.rows, f"{r.work} {r.peer}", re.I)]
-    results, failed = [], 0
+    results, failed, load_before = [], 0, os.getloadavg()
     for row in chosen:
         try:
             result = measure(row, args.pairs, env, args.timeout)
@@ -258,7 +270,7 @@ def main(rows: Sequence[Row], argv: Sequence[str] | None = None) -> int:
         if result.skipped:
             print(f"skipped: {row.work} vs {row.peer}: {result.skipped}", file=sys.stderr)
         results.append(result)
-    table = markdown(results, args.pairs)
+    table = markdown(results, args.pairs, machine_load(load_before, os.getloadavg()))
     print(table, end="")
     if args.write:
         Path(args.write).write_text(table)

@@ -57,8 +57,10 @@ IPD_DIFFERENCES = (
 IPD_PAYOFFS = json.dumps(reward_table(get_game("ipd")).tolist())  # rows CC, CD, DC, DD
 
 COIN_EPISODES = {512: 32, 4096: 4, 32768: 1}
-"""Episodes per repetition: about 2.5 M game-rounds."""
+"""Episodes per repetition (both sides): about 2.5 M game-rounds, so that a repetition
+takes tenths of a second."""
 IPD_EPISODES = 20
+"""Episodes per repetition (both sides): 8.2 M game-rounds."""
 
 
 def coin_row(batch: int) -> Row:
@@ -69,7 +71,7 @@ def coin_row(batch: int) -> Row:
         peer="JaxMARL coin_game",
         peer_cmd=worker("jaxmarl_coin", *args),
         ours_cmd=worker("ours_coin", *args),
-        settings=f"{COIN_SETTINGS} A repetition: {episodes} episode(s).",
+        settings=COIN_SETTINGS,
         differences=COIN_DIFFERENCES,
     )
 
@@ -81,7 +83,7 @@ def ipd_row(batch: int) -> Row:
         peer="pax IteratedMatrixGame",
         peer_cmd=worker("pax_ipd", *args, "--payoffs", IPD_PAYOFFS),
         ours_cmd=worker("ours_ipd", *args),
-        settings=f"{IPD_SETTINGS} A repetition: {IPD_EPISODES} episodes.",
+        settings=IPD_SETTINGS,
         differences=IPD_DIFFERENCES,
     )
 

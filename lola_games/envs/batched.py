@@ -15,6 +15,10 @@ actions ``[B, 2]`` (integer), rewards ``[B, 2]``, done flags ``[B]``. Finished g
 automatically: the observation returned for them is START and ``info["final_obs"]`` holds
 the last outcome's observation (pass ``autoreset=False`` to step an episode exactly once).
 
+A round is a few table lookups by joint action, read for groups of games at once
+(`lola_games.envs.joint_tables`); the memory-one states of a lockstep round are read from
+them when `BatchedIteratedGame.states` is asked for.
+
 Memory-one *state* indices (``start=0``, then ``1 + own * n + other``, the order of
 `MatrixGame.state_names` and of the logits in `lola_games.values.exact`) are available as
 `BatchedIteratedGame.states`; `outcome_states` and `encode_states` convert

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks.peers import harness
-from benchmarks.peers.harness import Row, markdown, measure, replace_block, speed, worker_env
+from benchmarks.peers.harness import (
+    Row,
+    machine_load,
+    markdown,
+    measure,
+    replace_block,
+    speed,
+    worker_env,
+)
 from benchmarks.peers.rows_envs import ENV_ROWS
 
 FAKE = textwrap.dedent('''
@@ -60,12 +68,20 @@ def test_ratios_median_range_and_table(fake):
     assert result.ratios == [2.0, 3.0, 4.0, 5.0, 6.0]
     assert (result.peer_compile, result.ours_start) == (7.5, 0.25)
     assert result.versions == ("ours 1.0", "peer 1.0")
-    table = markdown([result], 5)
+    table = markdown([result], 5, "load average 1.0 to 2.0 on 2 CPUs")
     assert "| toy work, B = 8 | a peer | 4.00x faster (2.00x to 6.00x) | 7.50 s | 0.25 s |" in table
-    assert table.startswith("| work | peer | lola-games vs peer | peer's compile | ours' start-up |")
-    assert "5 alternating pairs" in table
+    assert table.startswith("| work | peer | lola-games vs peer | peer's compile | ours' start-up")
+    assert "5 alternating pairs per row" in table
+    assert "; load average 1.0 to 2.0 on 2 CPUs." in table
     assert "Settings: both: toy settings. Differences: none worth a word." in table
     assert "(ours 1.0 against peer 1.0)" in table
+
+
+def test_rows_sharing_settings_are_described_once(fake):
+    results = [measure(row(fake, "1.0", "2.0", work=w), 1, worker_env()) for w in ("a", "b")]
+    table = markdown(results, 1)
+    assert table.count("Settings:") == 1 and "- **a; b, a peer**" in table
+    assert machine_load((2.0, 0, 0), (1.5, 0, 0)).startswith("load average 1.5 to 2.0 on ")
 
 
 def test_pairs_alternate_which_side_goes_first(fake):
