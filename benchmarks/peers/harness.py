@@ -236,6 +236,10 @@ def replace_block(text: str, block: str, name: str = "the file") -> str:
     return pattern.sub(lambda _: f"{BEGIN}\n{block}{END}", text, count=1)
 
 
+def _seconds(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:.4f}" for v in values) + "]"
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.peers", description=__doc__.splitlines()[0])
@@ -269,6 +273,9 @@ def main(rows: Sequence[Row], argv: Sequence[str] | None = None) -> int:
             continue
         if result.skipped:
             print(f"skipped: {row.work} vs {row.peer}: {result.skipped}", file=sys.stderr)
+        else:
+            print(f"{row.work} vs {row.peer}: CPU s per repetition, ours "
+                  f"{_seconds(result.ours_cpu)}, peer {_seconds(result.peer_cpu)}", file=sys.stderr)
         results.append(result)
     table = markdown(results, args.pairs, machine_load(load_before, os.getloadavg()))
     print(table, end="")
