@@ -15,6 +15,10 @@ actions ``[B, 2]`` (integer), rewards ``[B, 2]``, done flags ``[B]``. Finished g
 automatically: the observation returned for them is START and ``info["final_obs"]`` holds
 the last outcome's observation (pass ``autoreset=False`` to step an episode exactly once).
 
+A round is a few table lookups by joint action, read for groups of games at once
+(`lola_games.envs.joint_tables`); the memory-one states of a lockstep round are read from
+them when `BatchedIteratedGame.states` is asked for.
+
 Memory-one *state* indices (``start=0``, then ``1 + own * n + other``, the order of
 `MatrixGame.state_names` and of the logits in `lola_games.values.exact`) are available as
 `BatchedIteratedGame.states`; `outcome_states` and `encode_states` convert
@@ -37,6 +41,7 @@ from lola_games.core.checks import (
     check_torch_setup,
 )
 from lola_games.core.tensors import transform_active
+from lola_games.envs.joint_tables import JointTables
 from lola_games.games.matrix import MatrixGame
 from lola_games.games.registry import get_game
 
@@ -170,16 +175,24 @@ class BatchedIteratedGame:
             np.full((batch_size, 2), self.n_actions, dtype=np.int64)
         )
 
-        self.states = torch.zeros(batch_size, 2, dtype=torch.long, device=self.device)
-        self.t = torch.zeros(batch_size, dtype=torch.long, device=self.device)
+        self._states = torch.zeros(batch_size, 2, dtype=torch.long, device=self.device)
+        self._codes: torch.Tensor | None = None  # group codes of the last round, see `states`
+        self._t = torch.zeros(batch_size, dtype=torch.long, device=self.device)
         self._done = torch.zeros(batch_size, dtype=torch.bool, device=self.device)
-        self._start_obs = encode_states(self.states[0], self.n_actions, dtype)  # [2, n*n+1]
+        self._start_obs = encode_states(self._states[0], self.n_actions, dtype)  # [2, n*n+1]
         self._round = 0
-        # lookup tables over the joint action index a0 * n + a1
+        # lookup tables over the joint action index a0 * n + a1, read for groups of games
         joint = torch.cartesian_prod(*[torch.arange(self.n_actions, device=self.device)] * 2)
-        self._reward_table = reward_table(self.game, self.device, dtype)  # [n*n, 2]
-        self._state_table = outcome_states(joint, self.n_actions)  # [n*n, 2]
-        self._obs_table = encode_states(self._state_table, self.n_actions, dtype)
+        states = outcome_states(joint, self.n_actions)  # [n*n, 2]
+        self._tables = JointTables(
+            {
+                "rewards": reward_table(self.game, self.device, dtype),  # [n*n, 2]
+                "states": states,
+                "obs": encode_states(states, self.n_actions, dtype),  # [n*n, 2, n*n+1]
+            },
+            self.n_actions,
+            batch_size,
+        )
         self._needs_reset = True
 
     def __repr__(self) -> str:
@@ -187,6 +200,29 @@ class BatchedIteratedGame:
             f"BatchedIteratedGame({self.game.name!r}, batch_size={self.batch_size}, "
             f"max_cycles={self.max_cycles}, device={self.device})"
         )
+
+    @property
+    def states(self) -> torch.Tensor:
+        """Memory-one states ``[B, 2]`` (long) of the games' last round (``0``: START).
+
+        After a round in lockstep they are read from the round's joint actions when asked
+        for (most steps never need them)."""
+        if self._codes is not None:
+            self._states = self._tables.rows(self._codes, "states")[0]
+            self._codes = None
+        return self._states
+
+    @states.setter
+    def states(self, value: torch.Tensor) -> None:
+        self._states = value
+        self._codes = None
+
+    @property
+    def t(self) -> torch.Tensor:
+        """Rounds played in each game's episode ``[B]`` (long)."""
+        if self.continuation_prob is None:  # lockstep: one round counter
+            return torch.full_like(self._t, self._round)
+        return self._t
 
     def observe(self) -> torch.Tensor:
         """Current observations ``[B, 2, n * n + 1]``."""
@@ -203,8 +239,8 @@ class BatchedIteratedGame:
             if self.generator is None:
                 self.generator = torch.Generator(device=self.device)
             self.generator.manual_seed(seed)
-        self.states = torch.zeros_like(self.states)
-        self.t.zero_()
+        self.states = torch.zeros_like(self._states)
+        self._t = torch.zeros_like(self._t)
         self._round = 0
         self._done.zero_()
         self._needs_reset = False
@@ -264,40 +300,39 @@ class BatchedIteratedGame:
         actions = self.check_actions(actions, check_range=check)
         if not self.autoreset and bool(self._done.any()):
             raise RuntimeError("some games are finished; call reset() (autoreset=False)")
-        joint = actions[:, 0] * self.n_actions + actions[:, 1]  # [B] joint action index
-        rewards = self._reward_table[joint]  # [B, 2]
-        self.states = self._state_table[joint]  # [B, 2]
-        obs = self._obs_table[joint]  # [B, 2, n*n+1]
+        codes = self._tables.codes(actions)  # [B / k] joint actions of groups of k games
+        rewards, obs = self._tables.rows(codes, "rewards", "obs")  # [B, 2], [B, 2, n*n+1]
         info: dict[str, Any] = {}
         if self.continuation_prob is None:  # all games in lockstep: one round counter
+            self._codes = codes  # the states, read when asked for
             self._round += 1
-            self.t.fill_(self._round)
             ended = self._round >= self.max_cycles
             terminated = torch.zeros(self.batch_size, dtype=torch.bool, device=self.device)
-            truncated = torch.full_like(terminated, ended)
+            truncated = (torch.ones_like if ended else torch.zeros_like)(terminated)
             if self.autoreset:
                 info["final_obs"] = obs
                 if ended:
                     self._round = 0
-                    self.t.zero_()
-                    self.states = torch.zeros_like(self.states)
+                    self.states = torch.zeros_like(self._states)
                     obs = self._start_obs.expand_as(obs).clone()
             else:
                 self._done = truncated
             return obs, rewards, terminated, truncated, info
 
-        self.t = self.t + 1
-        truncated = self.t >= self.max_cycles
+        states = self._tables.rows(codes, "states")[0]
+        self._t = self._t + 1
+        truncated = self._t >= self.max_cycles
         u = torch.rand(self.batch_size, device=self.device, generator=self._rng())
         terminated = (u >= self.continuation_prob) & ~truncated
         done = terminated | truncated
         if self.autoreset:
             info["final_obs"] = obs
-            self.states = torch.where(done[:, None], 0, self.states)
-            self.t = torch.where(done, 0, self.t)
+            states = torch.where(done[:, None], 0, states)
+            self._t = torch.where(done, 0, self._t)
             obs = torch.where(done[:, None, None], self._start_obs, obs)
         else:
             self._done = done
+        self.states = states
         return obs, rewards, terminated, truncated, info
 
     def _rng(self) -> torch.Generator:
