@@ -182,6 +182,10 @@ def _add_plot(subparsers: argparse._SubParsersAction) -> None:
                    "(default: the metric's kind)")
     p.add_argument("--policies", action="store_true",
                    help="plot the end-of-training memory-one policies instead")
+    p.add_argument("--evaluation", action="store_true",
+                   help="write the table of the runs' evaluation.csv instead (scores against "
+                        "self-play, always-cooperate, always-defect, an exploiter): "
+                        "<out>.md and <out>.csv (default out: <first run>/evaluation_table)")
     p.add_argument("--out", default=None,
                    help="figure path without suffix (default: <first run>/<metric>)")
     p.add_argument("--formats", default="png,pdf", help="figure formats, comma-separated")
