@@ -227,3 +227,13 @@ def test_an_exploiter_needs_a_game_with_the_evaluation_and_a_trainer():
         evaluate_agents(IPD, (FixedAgent(logits[0]), FixedAgent(logits[0])), (logits, logits),
                         GAMMA, 0, torch.device("cpu"), exploiter="naive-pg",
                         exploiter_updates=2)
+
+
+def test_resuming_a_finished_run_adds_an_exploiter_and_keeps_its_numbers(tmp_path):
+    small(tmp_path / "r")
+    before = {n: (tmp_path / "r" / n).read_bytes() for n in ("metrics.csv", "final_params.pt")}
+    run = small(tmp_path / "r", resume=True, exploiter_updates=2,
+                exploiter=NaivePG(batch_size=4, rollout_len=10))
+    assert "exploiter:naive-pg" in {r["opponent"] for r in run.evaluation}
+    assert "exploiter:naive-pg" in (tmp_path / "r" / "evaluation.csv").read_text()
+    assert all((tmp_path / "r" / n).read_bytes() == b for n, b in before.items())
