@@ -55,7 +55,7 @@ DEFAULT_EXPLOITER = "ppo"
 """The exploiter's default learner (registry name)."""
 
 _SALT = 0xE7A1  # tells the evaluation's generators from the training's and the logged ones'
-_OPPONENT_KEYS = {"self": 0, "allc": 1, "alld": 2, "exploiter": 3}
+_OPPONENT_KEYS = {"self": 0, "allc": 1, "alld": 2, "exploiter": 3, "exploiter-training": 4}
 
 
 Trainer = Callable[..., Any]
@@ -84,9 +84,9 @@ def fixed_opponents(game: Any) -> dict[str, Agent]:
 
 
 def evaluation_seed(seed: int, player: int, opponent: str) -> int:
-    """The seed, in ``[0, 2**63)``, of the match (or exploiter run) of ``player`` against
-    ``opponent`` (``self``, ``allc``, ``alld`` or ``exploiter``) in a run seeded with
-    ``seed``."""
+    """The seed, in ``[0, 2**63)``, of the match of ``player`` against ``opponent``
+    (``self``, ``allc``, ``alld`` or ``exploiter[:<learner>]``), or of the exploiter's training
+    run (``exploiter-training``), in a run seeded with ``seed``."""
     key = _OPPONENT_KEYS[opponent.split(":")[0]]
     state = np.random.SeedSequence([seed, _SALT, player, key]).generate_state(1, np.uint64)[0]
     return int(state) >> 1
@@ -154,13 +154,14 @@ def train_exploiter(trainer: Trainer, game: Any, agent: Agent, params: ParamTree
     """The final params of ``learner`` trained for ``n_updates`` in the seat opposite
     ``player`` against ``agent`` frozen at ``params`` (one exploiter per seed).
 
-    The exploiter run is seeded with ``evaluation_seed(seed, player, "exploiter")``; it
-    writes no run directory and is evaluated only at its start and end.
+    The exploiter run is seeded with ``evaluation_seed(seed, player,
+    "exploiter-training")``; it writes no run directory and is evaluated only at its start and
+    end.
     """
     n_seeds = seeds_of(params)
     agents = _seated(player, freeze(agent, params), learner)
     run = trainer(game, agents, n_seeds=n_seeds, n_updates=n_updates, gamma=gamma,
-                  device=device, seed=evaluation_seed(seed, player, "exploiter"),
+                  device=device, seed=evaluation_seed(seed, player, "exploiter-training"),
                   dtype=dtype, log_every=n_updates, opponent_evaluation=False)
     return run.final_params[1 - player]
 
@@ -196,7 +197,8 @@ def evaluate_agents(
     trainer: Trainer | None = None,
 ) -> list[dict[str, Any]]:
     """The evaluation of each player's final params (rows of ``evaluation.csv``, see
-    `lola_games.runner.evaluation_io`), ordered by player, opponent and seed.
+    `lola_games.runner.evaluation_io`), ordered by seed, player and opponent (``self``,
+    ``allc``, ``alld``, then the exploiter).
 
     Args:
         game: the IPD or the Coin Game.

@@ -62,7 +62,7 @@ def test_exact_rows_match_the_closed_forms():
     assert gain == pytest.approx(GAMMA * -2 - -1, abs=2e-3)  # AD's gain over mutual C
 
 
-@pytest.mark.parametrize("logits", [TFT, (0.5, 1.5, -1.0, 0.3, -0.7)])
+@pytest.mark.parametrize("logits", [TFT, (SURE,) * 5, (0.5, 1.5, -1.0, 0.3, -0.7)])
 def test_sampled_evaluation_agrees_with_the_exact_values(logits):
     """A tabular sampled learner holding memory-one logits, evaluated on episodes, against
     the exact values of the same policy (`exact_values`), within Monte-Carlo error."""
@@ -189,8 +189,9 @@ def test_a_resumed_run_writes_the_same_evaluation(tmp_path, monkeypatch):
 
 def test_each_match_has_its_own_seed():
     seeds = {evaluation_seed(7, p, o) for p in (0, 1) for o in ("self", "allc", "alld",
-                                                               "exploiter:ppo")}
-    assert len(seeds) == 8 and all(0 <= s < 2**63 for s in seeds)
+                                                               "exploiter:ppo",
+                                                               "exploiter-training")}
+    assert len(seeds) == 10 and all(0 <= s < 2**63 for s in seeds)
     assert evaluation_seed(7, 0, "self") != evaluation_seed(8, 0, "self")
 
 
