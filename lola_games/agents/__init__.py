@@ -5,7 +5,8 @@ rollouts of the sampled learners on each kind of game, matrix games and the Coin
 `.sampled_games`.
 
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
-``alld``, ``random``, ``naive-pg``, ``lola-dice``, ``lola-pg``, ``lola-om``, and the online
+``alld``, ``random``, ``coin-allc``, ``coin-alld`` (`.coin_fixed`), ``naive-pg``,
+``lola-dice``, ``lola-pg``, ``lola-om``, and the online
 learners of `.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola``, ``pola-dice``,
 ``pola-om`` and ``mfos``; the actor-critic learners ``ppo``, ``advantage-alignment`` and
 ``proximal-advantage-alignment`` (`.actor_critic`, `.ppo`, `.advantage_alignment`);
@@ -29,6 +30,7 @@ from lola_games.agents.base import (
     memory_one_metrics,
 )
 from lola_games.agents.cgd import CGD, CGDSettings
+from lola_games.agents.coin_fixed import CoinAlwaysCooperate, CoinAlwaysDefect
 from lola_games.agents.cola import COLA, COLASettings, COLAShort
 from lola_games.agents.evaluation import check_agents, evaluator_for
 from lola_games.agents.extragradient import EG, EGSettings
@@ -41,6 +43,7 @@ from lola_games.agents.fixed import (
     RandomSettings,
     TitForTat,
 )
+from lola_games.agents.frozen import freeze
 from lola_games.agents.hola import HOLA, HOLASettings
 from lola_games.agents.lola import LOLA, LOLASettings, LookaheadLOLA, LookaheadLOLASettings
 from lola_games.agents.lola_pg import LOLAPG
@@ -97,6 +100,9 @@ __all__ = [
     "AlwaysCooperate",
     "AlwaysDefect",
     "RandomAgent",
+    "CoinAlwaysCooperate",
+    "CoinAlwaysDefect",
+    "freeze",
     "SampledLearner",
     "NaivePG",
     "LOLADiCE",

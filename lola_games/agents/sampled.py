@@ -158,7 +158,8 @@ def sampled_metrics(
     """Named metrics ``[2 (player), S]`` on a fresh batch of episodes of both players.
 
     Batch size, episode length and the ``"value"`` metric are those of the first sampled
-    learner of the pair (128 episodes of 150 rounds, mean reward per round without one).
+    learner of the pair (without one, e.g. two fixed Coin Game policies: 128 episodes of 150
+    rounds, or of the Coin Game's ``max_cycles``, and the mean reward per round).
 
     Matrix games: ``value``; ``reward_per_round`` (mean reward per round);
     ``discounted_return`` (``(1 - gamma) sum_t gamma^t r_t``, mean over episodes);
@@ -172,7 +173,8 @@ def sampled_metrics(
     """
     sampled = [a for a in agents if isinstance(a, SampledLearner)]
     first = sampled[0] if sampled else None
-    batch, length = (first.batch_size, first.rollout_len) if first else (128, 150)
+    default_length = game.max_cycles if is_coin_game(game) else 150
+    batch, length = (first.batch_size, first.rollout_len) if first else (128, default_length)
     players = [as_player(a, p, game) for a, p in zip(agents, params, strict=True)]
     roll = sample_game_rollout(game, (players[0][0], players[1][0]),
                                (players[0][1]["policy"], players[1][1]["policy"]), batch,
@@ -301,13 +303,15 @@ def as_player(agent: Agent | tuple[Agent, ...] | None, params: ParamTree, game: 
               ) -> tuple[nn.Module, AgentParams, nn.Module | None]:
     """(policy module, ``{"policy", "value"}`` params, value module or None) of any agent.
 
-    Sampled learners expose their modules on ``game`` (`SampledLearner.modules`); an
-    exact agent's memory-one logits ``[S, 5]`` are played by a `TabularPolicy` (it
-    has no value function).
+    Sampled learners expose their modules on ``game`` (`SampledLearner.modules`), and so do
+    other sampled agents with a ``modules(game)`` method (the fixed Coin Game policies of
+    `lola_games.agents.coin_fixed`); an exact agent's memory-one logits ``[S, 5]`` are played
+    by a `TabularPolicy` (it has no value function).
     """
-    if isinstance(agent, SampledLearner):
-        policy, value = agent.modules(game)
-        return policy, cast(AgentParams, params), value  # a sampled learner's own params
     if not isinstance(agent, Agent):
         raise TypeError(f"expected the opponent agent, got {type(agent).__name__}")
+    if isinstance(agent, SampledLearner) or (agent.mode == "sampled"
+                                             and callable(getattr(agent, "modules", None))):
+        policy, value = agent.modules(game)  # type: ignore[attr-defined]
+        return policy, cast(AgentParams, params), value  # a sampled agent's own params
     return TabularPolicy(), {"policy": {"logits": agent.logits(params)}, "value": {}}, None

@@ -17,7 +17,14 @@ from lola_games.analysis.figures import (
     save_figure,
 )
 from lola_games.analysis.runs import METRICS, as_runs, metric, tft_like
-from lola_games.analysis.tables import results_table, table_markdown, write_table
+from lola_games.analysis.tables import (
+    evaluation_markdown,
+    evaluation_table,
+    results_table,
+    table_markdown,
+    write_evaluation_table,
+    write_table,
+)
 
 __all__ = [
     "BANDS",
@@ -31,6 +38,9 @@ __all__ = [
     "results_table",
     "table_markdown",
     "write_table",
+    "evaluation_table",
+    "evaluation_markdown",
+    "write_evaluation_table",
     "save_figure",
     "sample_region",
     "hola_consistency",

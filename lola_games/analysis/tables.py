@@ -1,5 +1,7 @@
 """Results tables of runs: one row per run after its last logged update (`results_table`),
-as markdown and CSV (`table_markdown`, `write_table`).
+as markdown and CSV (`table_markdown`, `write_table`); and the opponent evaluation of IPD
+and Coin Game runs, one row per run, player and opponent (`evaluation_table`,
+`evaluation_markdown`, `write_evaluation_table`; see `lola_games.runner.evaluation`).
 
 Outcome classes (all judged after the last logged update):
 
@@ -18,11 +20,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lola_games.analysis.runs import RunLike, as_runs, tft_like
 from lola_games.core.files import write_dict_csv, write_text
 from lola_games.runner.outcomes import OUTCOMES, extra_metrics, outcome_shares
 
-__all__ = ["results_table", "table_markdown", "write_table"]
+__all__ = ["results_table", "table_markdown", "write_table", "evaluation_table",
+           "evaluation_markdown", "write_evaluation_table"]
 
 
 def results_table(runs: RunLike | Iterable[RunLike]) -> list[dict[str, Any]]:
@@ -125,4 +130,83 @@ def write_table(
     md, csv_path = path.with_suffix(".md"), path.with_suffix(".csv")
     write_text(md, table_markdown(rows))
     write_dict_csv(csv_path, rows, _columns(rows))
+    return md, csv_path
+
+
+# -- the opponent evaluation ----------------------------------------------------------------
+
+_EVALUATED = ("agent_score", "opponent_score", "opponent_gain", "agent_own_coin_share",
+              "opponent_own_coin_share")
+
+
+def evaluation_table(runs: RunLike | Iterable[RunLike]) -> list[dict[str, Any]]:
+    """One row per run, evaluated player and opponent (``self``, ``allc``, ``alld``,
+    ``exploiter:<learner>``) of the runs that have an ``evaluation.csv``.
+
+    Columns: ``run``, ``game``, ``player``, ``opponent``, ``seeds``, then the mean over seeds
+    of ``agent_score`` (with ``agent_score_std``, over seeds, ``ddof=0``),
+    ``opponent_score``, ``opponent_gain`` (the opponent's score minus the agent's self-play
+    score) and, on the Coin Game, the own-coin shares (mean over the seeds where that side
+    picked up a coin).
+    """
+    rows = []
+    for run in as_runs(runs):
+        for (player, opponent), mine in _groups(run.evaluation or []).items():
+            row: dict[str, Any] = {"run": run.label, "game": run.game.name, "player": player,
+                                   "opponent": opponent, "seeds": len(mine)}
+            for key in _EVALUATED:
+                if key in mine[0]:
+                    values = np.array([r[key] for r in mine], dtype=np.float64)
+                    finite = values[np.isfinite(values)]
+                    row[key] = float(finite.mean()) if finite.size else float("nan")
+                    if key == "agent_score":
+                        row["agent_score_std"] = float(values.std())
+            rows.append(row)
+    return rows
+
+
+def _groups(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str], list[dict[str, Any]]]:
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["player"], r["opponent"]), []).append(r)
+    return dict(sorted(groups.items(), key=lambda kv: kv[0][0]))
+
+
+def evaluation_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The rows of `evaluation_table` as a markdown table (``-`` where a row has no value)."""
+    head = ["run", "player", "opponent", "seeds", "agent score: mean (std over seeds)",
+            "opponent score", "opponent's gain over self-play"]
+    coin = any("agent_own_coin_share" in r for r in rows)
+    head += ["agent own-coin share", "opponent own-coin share"] if coin else []
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["run"], str(r["player"]), r["opponent"], str(r["seeds"]),
+                 f"{r['agent_score']:.3f} ({r['agent_score_std']:.3f})",
+                 f"{r['opponent_score']:.3f}", f"{r['opponent_gain']:+.3f}"]
+        if coin:
+            cells += [f"{r[k]:.3f}" if k in r else "-"
+                      for k in ("agent_own_coin_share", "opponent_own_coin_share")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_evaluation_table(rows: Sequence[dict[str, Any]], path: str | os.PathLike
+                           ) -> tuple[Path, Path]:
+    """Write ``path`` with suffixes ``.md`` (`evaluation_markdown`) and ``.csv`` (full
+    precision); returns both paths.
+
+    Raises:
+        ValueError: no rows (none of the runs has an ``evaluation.csv``).
+    """
+    if not rows:
+        raise ValueError("no evaluation to tabulate: none of the runs has an evaluation.csv "
+                         "(IPD and Coin Game runs of this version write one)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    md, csv_path = path.with_suffix(".md"), path.with_suffix(".csv")
+    write_text(md, evaluation_markdown(rows))
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    write_dict_csv(csv_path, rows, columns)
     return md, csv_path

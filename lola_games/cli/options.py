@@ -56,6 +56,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """An argparse type: an int >= 0 (argparse names the flag in its error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {value}")
+    return value
+
+
 def add_config_options(p: argparse.ArgumentParser) -> None:
     """``--config FILE`` and ``--import MODULE``, accepted by every subcommand."""
     p.add_argument("--config", default=None, metavar="FILE",

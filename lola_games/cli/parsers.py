@@ -12,6 +12,7 @@ from lola_games.cli.options import (
     Parser,
     add_common,
     add_config_options,
+    non_negative_int,
     positive_int,
 )
 from lola_games.cli.train_args import add_hparams, add_sampled_hparams
@@ -45,6 +46,14 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--label", default=None, help="human label of the run")
     p.add_argument("--checkpoint-every", type=positive_int, default=10,
                    help="checkpoint every N updates")
+    e = p.add_argument_group("evaluation (IPD and Coin Game runs: evaluation.csv)")
+    e.add_argument("--exploiter-updates", type=non_negative_int, default=0, metavar="N",
+                   help="train a best-response exploiter for N updates against each frozen "
+                        "player and report its gain over the player's self-play score "
+                        "(0: none; self-play, always-cooperate and always-defect are always "
+                        "evaluated)")
+    e.add_argument("--exploiter", default="ppo", metavar="AGENT",
+                   help="the exploiter's learner (registry name)")
     _add_log(p)
     add_hparams(p)
     add_sampled_hparams(p)
@@ -173,6 +182,10 @@ def _add_plot(subparsers: argparse._SubParsersAction) -> None:
                    "(default: the metric's kind)")
     p.add_argument("--policies", action="store_true",
                    help="plot the end-of-training memory-one policies instead")
+    p.add_argument("--evaluation", action="store_true",
+                   help="write the table of the runs' evaluation.csv instead (scores against "
+                        "self-play, always-cooperate, always-defect, an exploiter): "
+                        "<out>.md and <out>.csv (default out: <first run>/evaluation_table)")
     p.add_argument("--out", default=None,
                    help="figure path without suffix (default: <first run>/<metric>)")
     p.add_argument("--formats", default="png,pdf", help="figure formats, comma-separated")

@@ -1,25 +1,33 @@
 """``lola-games plot RUN_DIR ...``: a logged metric (or the policies) of runs, saved as
-figures (`lola_games.analysis.metric_plots`)."""
+figures (`lola_games.analysis.metric_plots`); with ``--evaluation`` the table of the runs'
+``evaluation.csv`` (`lola_games.analysis.tables.evaluation_table`)."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from lola_games.analysis.metric_plots import plot_runs
+from lola_games.analysis.tables import evaluation_table, write_evaluation_table
 from lola_games.cli.errors import guarded
 
 __all__ = ["run_plot"]
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    """The ``plot`` command: draw, save, print the files written.
+    """The ``plot`` command: draw (or tabulate the evaluation), save, print the files written.
 
     Args:
         args: the parsed ``plot`` options.
     """
-    files = guarded("lola-games plot", lambda: plot_runs(
-        args.runs, args.metric, args.band, args.per, policies=args.policies, out=args.out,
-        formats=[f for f in args.formats.split(",") if f], title=args.title))
+    if args.evaluation:
+        out = Path(args.out) if args.out else Path(args.runs[0]) / "evaluation_table"
+        files = guarded("lola-games plot", lambda: list(write_evaluation_table(
+            evaluation_table(args.runs), out)))
+    else:
+        files = guarded("lola-games plot", lambda: plot_runs(
+            args.runs, args.metric, args.band, args.per, policies=args.policies, out=args.out,
+            formats=[f for f in args.formats.split(",") if f], title=args.title))
     if isinstance(files, int):
         return files
     for path in files:

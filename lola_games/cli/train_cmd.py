@@ -123,7 +123,8 @@ def _train(args: argparse.Namespace, hparams: dict[str, Any]) -> Run:
                  seed=args.seed, out_dir=out, dtype=args.dtype, label=args.label,
                  resume=args.resume, overwrite=args.overwrite,
                  checkpoint_every=args.checkpoint_every, log_every=args.log_every or 1,
-                 progress=not args.no_progress, **extra)
+                 progress=not args.no_progress, exploiter_updates=args.exploiter_updates,
+                 exploiter=args.exploiter, **extra)
 
 
 def run_train(args: argparse.Namespace) -> int:

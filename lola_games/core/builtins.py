@@ -20,6 +20,8 @@ AGENT_ENTRIES: tuple[tuple[str, str], ...] = (
     ("allc", "lola_games.agents.fixed:AlwaysCooperate"),
     ("alld", "lola_games.agents.fixed:AlwaysDefect"),
     ("random", "lola_games.agents.fixed:RandomAgent"),
+    ("coin-allc", "lola_games.agents.coin_fixed:CoinAlwaysCooperate"),
+    ("coin-alld", "lola_games.agents.coin_fixed:CoinAlwaysDefect"),
     ("hola", "lola_games.agents.hola:HOLA"),
     ("lola", "lola_games.agents.lola:LOLA"),
     ("lookahead-lola", "lola_games.agents.lola:LookaheadLOLA"),

@@ -19,6 +19,7 @@ __all__ = [
     "METRICS",
     "CHECKPOINT",
     "FINAL",
+    "EVALUATION",
     "RUN_FILES",
     "RunDirectoryError",
     "refuse_link",
@@ -31,7 +32,8 @@ CONFIG = "config.json"
 METRICS = "metrics.csv"
 CHECKPOINT = "checkpoint.pt"
 FINAL = "final_params.pt"
-RUN_FILES = (CONFIG, METRICS, CHECKPOINT, FINAL)
+EVALUATION = "evaluation.csv"
+RUN_FILES = (CONFIG, METRICS, CHECKPOINT, FINAL, EVALUATION)
 """The files of a run directory."""
 
 

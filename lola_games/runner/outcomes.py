@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from lola_games.runner.evaluation_io import evaluation_summary
 from lola_games.runner.run import Run
 
 __all__ = ["OUTCOMES", "Criterion", "Verdict", "outcome_shares", "extra_metrics", "summary_line"]
@@ -117,13 +118,16 @@ def extra_metrics(run: Run) -> list[str]:
 
 def summary_line(run: Run) -> str:
     """One line: final joint score mean and spread over seeds, each player's mean value, the
-    mean of any other named metric, and the share of seeds at each named outcome."""
+    mean of any other named metric, the share of seeds at each named outcome, and, for a run
+    with an ``evaluation.csv``, the players' mean scores against each opponent (and an
+    exploiter's gain; `lola_games.runner.evaluation_io.evaluation_summary`)."""
     joint = run.joint_score[-1]
     values = ", ".join(f"{v.mean():.3f}" for v in run.metrics["value"][-1])
     extra = "".join(f"; {k} {run.metrics[k][-1].mean():.3f}" for k in extra_metrics(run))
     shares = ", ".join(f"{k} {100 * v:.0f}%" for k, v in outcome_shares(run).items())
+    evaluation = evaluation_summary(run.evaluation) if run.evaluation else ""
     return (
         f"{run.label}: update {int(run.updates[-1])}, {run.n_seeds} seeds: joint score "
         f"{joint.mean():.3f} +- {joint.std():.3f} (values {values}){extra}"
-        + (f"; {shares}" if shares else "")
+        + (f"; {shares}" if shares else "") + (f"; {evaluation}" if evaluation else "")
     )

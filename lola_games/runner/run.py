@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from lola_games.runner.config import game_of, read_config
+from lola_games.runner.evaluation_io import read_evaluation
 from lola_games.runner.files import CONFIG, METRICS, RunDirectoryError
 from lola_games.runner.metrics_io import (
     LoggedUpdate,
@@ -38,6 +39,9 @@ class Run:
             ``"value"`` (each player's score, reward per step).
         path: the run directory, or ``None``.
         final_params: the players' final params when known (returned by ``train``).
+        evaluation: the rows of ``evaluation.csv`` (scores against itself, always-cooperate,
+            always-defect and an exploiter; see `lola_games.runner.evaluation_io`), or
+            ``None`` for a run without one.
     """
 
     config: dict[str, Any]
@@ -46,6 +50,7 @@ class Run:
     metrics: dict[str, np.ndarray]
     path: Path | None = None
     final_params: tuple[Any, ...] | None = None
+    evaluation: list[dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         """One line: game, agents, seeds, updates and path (not the metrics arrays)."""
@@ -128,7 +133,8 @@ class Run:
 def load_run(path: str | os.PathLike) -> Run:
     """Read a run directory (format 1 or 2), streaming ``metrics.csv``.
 
-    A trailing update with fewer rows than seeds (a run killed while writing) is dropped.
+    A trailing update with fewer rows than seeds (a run killed while writing) is dropped;
+    ``evaluation.csv`` is read when the run has one.
     Nothing in the directory is executed: ``config.json`` is JSON, checked field by field.
 
     Raises:
@@ -149,5 +155,6 @@ def load_run(path: str | os.PathLike) -> Run:
     groups = [LoggedUpdate(u, to_metrics(x, names, n_players, order))
               for u, x, _ in scan_metrics(metrics_path, n_seeds)]
     updates, metrics = stack_updates(groups, names, n_players, n_seeds)
-    return Run(config=config, game=game, updates=updates, metrics=metrics, path=path)
+    return Run(config=config, game=game, updates=updates, metrics=metrics, path=path,
+               evaluation=read_evaluation(path))
 

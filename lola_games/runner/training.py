@@ -13,7 +13,9 @@ run resumed from any checkpoint, or extended, gives the numbers of an uninterrup
 
 The loop reads top to bottom in `train`: `prepare_run` checks the arguments,
 `_begin` starts a run or resumes one, `_update_all` is one update of every agent,
-`_evaluate` one evaluation, and the run directory checkpoints.
+`_evaluate` one evaluation, and the run directory checkpoints. After the last update, runs of
+the IPD and the Coin Game play their final params against fixed opponents (and optionally a
+trained exploiter) and write ``evaluation.csv`` (`lola_games.runner.evaluation`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ import torch
 
 from lola_games.agents.base import Agent, Context, Evaluator
 from lola_games.core.tensors import tree_map
+from lola_games.runner.evaluation import (
+    DEFAULT_EXPLOITER,
+    check_evaluation,
+    evaluate_agents,
+    evaluates,
+)
+from lola_games.runner.evaluation_io import write_evaluation
+from lola_games.runner.files import EVALUATION
 from lola_games.runner.metrics_io import LoggedUpdate, stack_updates
 from lola_games.runner.run import Run
 from lola_games.runner.rundir import RunDirectory
@@ -101,6 +111,8 @@ def _begin(setup: RunSetup, out_dir: str | os.PathLike | None, resume: bool, ove
     directory, ck, groups = RunDirectory.reopen(out_dir, setup.config, setup.logged,
                                                 setup.n_updates,
                                                 map_location=setup.device)
+    if ck["update"] < setup.n_updates:  # an evaluation of an earlier end is stale
+        (directory.path / EVALUATION).unlink(missing_ok=True)
     generator = torch.Generator(device=setup.device)
     generator.set_state(ck["rng"])
     progress = _Progress(ck["update"], tuple(ck["params"]), tuple(ck["states"]), generator)
@@ -171,6 +183,9 @@ def train(
     evaluate: Evaluator | None = None,
     progress: bool = False,
     trackers: Sequence[str | Tracker] | None = None,
+    opponent_evaluation: bool = True,
+    exploiter_updates: int = 0,
+    exploiter: Agent | str = DEFAULT_EXPLOITER,
 ) -> Run:
     """Train one agent per player of ``game`` against each other, ``n_seeds`` seeds at once.
 
@@ -200,10 +215,17 @@ def train(
             ``"wandb"`` (offline; both write into ``out_dir`` and need their optional extra)
             and/or `lola_games.runner.trackers.Tracker` objects. A resumed run continues them
             from its checkpoint's update.
+        opponent_evaluation: after the last update of a two-player IPD or Coin Game run, play
+            each player's final params against itself, always-cooperate and always-defect
+            (and the exploiter) and write ``evaluation.csv`` (`lola_games.runner.evaluation`;
+            its own generators: training and ``metrics.csv`` do not change).
+        exploiter_updates: train a best-response exploiter for this many updates against
+            each frozen player and report its gain (0: none).
+        exploiter: the exploiter's learner, an `Agent` or a registry name.
 
     Returns:
-        a `Run` with the logged metrics (``[U, P, S]`` each) and
-        ``final_params``.
+        a `Run` with the logged metrics (``[U, P, S]`` each), ``final_params`` and the
+        ``evaluation`` rows (``None`` without one).
 
     Raises:
         ValueError: unknown game or agent, agents that cannot play the game or each other,
@@ -213,21 +235,34 @@ def train(
         ImportError: a built-in tracker whose optional package is not installed.
         FileExistsError: ``out_dir`` holds a run or run files and neither ``resume`` nor
             ``overwrite``.
+        ValueError, TypeError: a bad exploiter (an unknown name, ``exploiter_updates`` < 0,
+            a learner that cannot play the game), checked before the run starts.
         Interrupted: Ctrl-C (a ``KeyboardInterrupt``), after checkpointing the last
             complete update.
     """
     setup = prepare_run(game, agents, n_seeds, n_updates, gamma, device, seed, dtype, label,
                      log_every, checkpoint_every, evaluate)
+    if not isinstance(opponent_evaluation, bool):
+        raise TypeError(f"opponent_evaluation must be True or False, got {opponent_evaluation!r}")
+    learner = check_evaluation(setup.game, setup.agents, exploiter, exploiter_updates)
     _check_out_dir(out_dir, resume, overwrite)
     tracking = resolve_trackers(trackers, out_dir)
     directory, prog, history = _begin(setup, out_dir, resume, overwrite)
     _Loop(setup, directory, prog, history, tracking).run(progress)
     if directory is not None:
         directory.save_final(prog.params)
+    rows = None
+    if opponent_evaluation and evaluates(setup.game) and setup.n_players == 2:
+        rows = evaluate_agents(setup.game, setup.agents, prog.params, setup.gamma, setup.seed,
+                               setup.device, setup.dtype, exploiter=learner or exploiter,
+                               exploiter_updates=exploiter_updates, trainer=train)
+        if directory is not None:
+            write_evaluation(directory.path, rows)
     names = list(history[0].metrics) if history else ["value"]
     updates, metrics = stack_updates(history, names, setup.n_players, setup.n_seeds)
     return Run(config=setup.config, game=setup.game, updates=updates, metrics=metrics,
-               path=None if directory is None else directory.path, final_params=prog.params)
+               path=None if directory is None else directory.path, final_params=prog.params,
+               evaluation=rows)
 
 
 def _check_out_dir(out_dir: str | os.PathLike | None, resume: bool, overwrite: bool) -> None:

@@ -174,3 +174,27 @@ def test_log_tensorboard_reaches_every_run_of_a_reproduction(tmp_path):
     assert runs and all(list((d / "tensorboard").glob("events.out.tfevents.*")) for d in runs)
     assert main(["reproduce", "mfos", "--smoke", "--out", str(tmp_path / "m"),
                  "--log", "tensorboard"]) == 2
+
+
+def test_train_evaluates_and_plot_tabulates_the_evaluation(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", "--agents", "allc", "alld", "--out", str(out), *SMALL,
+                 "--exploiter-updates", "2", "--exploiter", "naive-pg"]) == 0
+    line = capsys.readouterr().out
+    assert "scores vs self" in line and "exploiter:naive-pg" in line and "(gain" in line
+    assert "exploiter:naive-pg" in (out / "evaluation.csv").read_text()
+    assert main(["plot", str(out), "--evaluation"]) == 0
+    table = (out / "evaluation_table.md").read_text()
+    assert "| allc vs alld on ipd | 0 | alld | 2 | -3.000 (0.000) |" in table
+    assert (out / "evaluation_table.csv").exists()
+
+
+def test_bad_exploiter_flags_are_one_line_errors(tmp_path, capsys):
+    base = ["train", "--agents", "naive", "naive", "--out", str(tmp_path / "r"), *SMALL]
+    with pytest.raises(SystemExit) as stop:  # argparse names the flag
+        main([*base, "--exploiter-updates", "-1"])
+    assert stop.value.code == 2
+    assert "--exploiter-updates: must be an int >= 0" in capsys.readouterr().err
+    assert main([*base, "--exploiter-updates", "2", "--exploiter", "nope"]) == 2
+    assert "exploiter: unknown agent 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
