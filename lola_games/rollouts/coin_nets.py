@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from lola_games.core.tensors import ParamDict
 from lola_games.rollouts.nets import GRUPolicy, MLPPolicy, MLPValue
+from lola_games.rollouts.seed_gru import seed_gru, seed_linear
 
 __all__ = ["CoinConvTrunk", "CoinConvGRUPolicy", "CoinMLPPolicy", "CoinConvValue",
            "CoinMLPValue", "CoinGRUPolicy"]
@@ -131,4 +133,13 @@ class CoinGRUPolicy(nn.Module):
         lead = obs.shape[:-3]
         x = torch.relu(self.dense(obs.reshape(-1, self.obs_size)))
         return self.gru(x.view(*lead, -1), hidden)
+
+    def forward_seeds(
+        self, params: ParamDict, obs: Tensor, hidden: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Seed-batched forward (`seed_gru`): ``obs [S, B, T, 4, N, N]``, ``hidden [S, B,
+        H]`` -> ``(logits [S, B, T, 4], hidden [S, B, H])``."""
+        x = torch.relu(seed_linear(params, "dense.", obs.flatten(-3)))
+        states, hidden = seed_gru(params, "gru.", x, hidden)
+        return seed_linear(params, "gru.head.", states), hidden
 

@@ -48,6 +48,7 @@ from torch import Tensor, nn
 from torch.func import stack_module_state
 
 from lola_games.core.tensors import ParamDict
+from lola_games.rollouts.seed_gru import seed_gru, seed_linear
 
 __all__ = [
     "TabularPolicy",
@@ -242,6 +243,14 @@ class GRUPolicy(nn.Module):
             hidden = (1 - z) * n + z * hidden
             outs.append(hidden)
         return self.head(torch.stack(outs, dim=-2)), hidden
+
+    def forward_seeds(
+        self, params: ParamDict, obs: Tensor, hidden: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Seed-batched forward (`seed_gru`): ``obs [S, B, T, D]``, ``hidden [S, B, H]`` ->
+        ``(logits [S, B, T, n], hidden [S, B, H])``."""
+        states, hidden = seed_gru(params, "", obs, hidden)
+        return seed_linear(params, "head.", states), hidden
 
 
 class TabularValue(nn.Module):

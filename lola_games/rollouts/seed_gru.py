@@ -1,0 +1,66 @@
+"""Linear layers and GRUs called for all seeds at once on stacked per-seed parameters.
+
+The fast path of the recurrent policies (`GRUPolicy`, `CoinGRUPolicy`) for
+``seed_forward``: instead of calling the module once per seed under `torch.func.vmap`, every
+layer is one batched matrix product over the seeds (``baddbmm``, the bias added in the same
+call), and the GRU's recurrence is written with the fewest element-wise ops: the reset and
+update gates of a step are one ``sigmoid`` over both, the candidate one ``addcmul`` and
+``tanh``, the new state one ``lerp``. The input projections of all ``T`` steps of a sequence
+are one product (the inputs are known in advance), only ``h2h`` runs step by step. The
+equations are those of `torch.nn.GRUCell` (as `GRUPolicy` writes them)::
+
+    r, z = sigmoid(W_ir x + b_ir + W_hr h + b_hr), sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+    h' = (1 - z) * n + z * h = lerp(n, h, z)
+
+Steps are laid out time-major inside (``[S, T, B, ...]``) so that each step's slice is
+contiguous; inputs and outputs are batch-major (``[S, B, T, ...]``) as everywhere else.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from lola_games.core.tensors import ParamDict
+
+__all__ = ["seed_linear", "seed_gru", "tanh"]
+
+
+def seed_linear(params: ParamDict, prefix: str, x: Tensor) -> Tensor:
+    """``x [S, ..., D] @ W^T + b`` per seed with ``W = params[prefix + "weight"]`` ``[S, O, D]``
+    and ``b = params[prefix + "bias"]`` ``[S, O]``: ``[S, ..., O]``."""
+    weight, bias = params[prefix + "weight"], params[prefix + "bias"]
+    flat = x.reshape(x.shape[0], -1, x.shape[-1])
+    out = torch.baddbmm(bias.unsqueeze(1), flat, weight.transpose(1, 2))
+    return out.view(*x.shape[:-1], weight.shape[1])
+
+
+def tanh(x: Tensor) -> Tensor:
+    """``tanh(x) = 2 sigmoid(2 x) - 1`` (``torch.tanh`` of float32 runs several times slower
+    on CPUs than ``torch.sigmoid``; the two differ by about one float32 ulp of 1)."""
+    return torch.sigmoid(x + x).mul(2).sub(1)
+
+
+def seed_gru(params: ParamDict, prefix: str, x: Tensor, hidden: Tensor | None
+             ) -> tuple[Tensor, Tensor]:
+    """GRU over ``x [S, B, T, D]`` from ``hidden [S, B, H]`` (zeros when ``None``) with the
+    ``x2h`` and ``h2h`` layers of `GRUPolicy` under ``prefix``: ``(states [S, B, T, H], last
+    state [S, B, H])``."""
+    n_seeds, batch, steps, _ = x.shape
+    size = params[prefix + "h2h.weight"].shape[1] // 3
+    if hidden is None:
+        hidden = x.new_zeros(n_seeds, batch, size)
+    xs = seed_linear(params, prefix + "x2h.", x.transpose(1, 2))  # [S, T, B, 3H]
+    w_hh = params[prefix + "h2h.weight"].transpose(1, 2)  # [S, H, 3H]
+    b_hh = params[prefix + "h2h.bias"].unsqueeze(1)  # [S, 1, 3H]
+    states = []
+    sizes = [2 * size, size]
+    for x_t in xs.unbind(1):  # one backward op for all steps
+        x_rz, x_n = x_t.split(sizes, -1)
+        h_rz, h_n = torch.baddbmm(b_hh, hidden, w_hh).split(sizes, -1)  # [S, B, 2H], [S, B, H]
+        r, z = torch.sigmoid(x_rz + h_rz).chunk(2, -1)
+        n = tanh(torch.addcmul(x_n, r, h_n))
+        hidden = torch.lerp(n, hidden, z)
+        states.append(hidden)
+    return torch.stack(states, dim=2), hidden
