@@ -68,8 +68,9 @@ from lola_games.core.tensors import Params as AnyParams
 from lola_games.core.tensors import ParamTree
 from lola_games.functional import SGD, Adam, detach
 from lola_games.functional.proximal import solve
-from lola_games.rollouts import CoinRollout, Rollout, init_params, seed_forward
+from lola_games.rollouts import CoinRollout, Rollout, init_params
 from lola_games.rollouts.nets import MemoryOne
+from lola_games.rollouts.sampling import rollout_logits
 
 __all__ = ["POLADiCESettings", "POLAOMSettings", "POLADiCE", "POLAOM", "rollout_kl"]
 
@@ -167,9 +168,9 @@ def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Rollout 
         visits = torch.zeros_like(per_state).scatter_add_(
             1, states, torch.ones(states.shape, dtype=per_state.dtype, device=states.device))
         return (per_state * visits).sum(-1) / states.shape[1]
-    obs = roll.obs(player, next(iter(params.values())).dtype)
-    anchor_lp = torch.log_softmax(seed_forward(module, anchor, obs)[0], -1).detach()
-    lp = torch.log_softmax(seed_forward(module, params, obs)[0], -1)
+    with torch.no_grad():
+        anchor_lp = torch.log_softmax(rollout_logits(module, anchor, roll, player), -1)
+    lp = torch.log_softmax(rollout_logits(module, params, roll, player), -1)
     return (anchor_lp.exp() * (anchor_lp - lp)).sum(-1).mean(dim=(-1, -2))
 
 

@@ -121,7 +121,13 @@ class CoinGRUPolicy(nn.Module):
     layer to the 4 action logits (the paper's runs use 64 units).
 
     ``forward(obs [B, T, 4, N, N], hidden [B, H] | None) -> (logits [B, T, 4], hidden)``.
+
+    ``records_logits``: the Coin Game sampler keeps the logits it computes (with their
+    graph), so the log-probabilities of a rollout cost no second pass over its episodes
+    (`lola_games.rollouts.coin.sample_coin_rollout`).
     """
+
+    records_logits = True
 
     def __init__(self, grid_size: int = 3, n_actions: int = 4, hidden_size: int = 64) -> None:
         super().__init__()
