@@ -21,6 +21,8 @@ Policies are any modules with the package's policy signature over Coin Game obse
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor, nn
 
@@ -29,6 +31,7 @@ from lola_games.envs.batched_coin import BatchedCoinGame
 from lola_games.games.coin import CoinGame
 from lola_games.games.registry import get_any_game
 from lola_games.rollouts.coin_rollout import CoinRollout
+from lola_games.rollouts.nets import SeedStepper
 from lola_games.rollouts.sampling import sample_categorical, seed_forward
 
 __all__ = ["CoinRollout", "sample_coin_rollout", "coin_metrics", "COIN_METRICS"]
@@ -106,6 +109,7 @@ def sample_coin_rollout(
     steps: dict[str, list[Tensor]] = {k: [] for k in ("cells", "coin_owner", "actions",
                                                        "rewards", "picked_own", "picked_other")}
     records = [getattr(p, "records_logits", False) for p in policies]
+    steppers = [stepper(p, pr, r) for p, pr, r in zip(policies, params, records, strict=True)]
     grad = torch.is_grad_enabled()
     logits_t: list[list[Tensor]] = [[], []]
     for t in range(length):
@@ -115,7 +119,7 @@ def sample_coin_rollout(
         for i in range(2):
             o = obs[:, i].view(n_seeds, batch_size, 1, *game.obs_shape)
             with torch.set_grad_enabled(grad and records[i]):
-                logits, hidden[i] = seed_forward(policies[i], params[i], o, hidden[i])
+                logits, hidden[i] = steppers[i](o, hidden[i])
             if records[i]:
                 logits_t[i].append(logits)
             actions.append(sample_categorical(logits[:, :, 0].detach(), u[:, :, t, i]))
@@ -133,6 +137,14 @@ def sample_coin_rollout(
     used = tuple(tuple(p.values()) if r else () for p, r in zip(params, records, strict=True))
     return CoinRollout(game=game, **out, logits=(recorded[0], recorded[1]),
                        sampled_with=(used[0], used[1]))
+
+
+def stepper(policy: nn.Module, params: ParamDict, records: bool) -> SeedStepper:
+    """The policy's calls for one round at a time: its ``seed_stepper(params)`` when it
+    records its logits (`CoinGRUPolicy`), else `seed_forward` of ``params``."""
+    if records and hasattr(policy, "seed_stepper"):
+        return cast(SeedStepper, policy.seed_stepper(params))
+    return lambda obs, hidden: seed_forward(policy, params, obs, hidden)
 
 
 def coin_metrics(rollout: CoinRollout) -> dict[str, Tensor]:

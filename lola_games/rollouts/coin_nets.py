@@ -8,8 +8,8 @@ import torch
 from torch import Tensor, nn
 
 from lola_games.core.tensors import ParamDict
-from lola_games.rollouts.nets import GRUPolicy, MLPPolicy, MLPValue
-from lola_games.rollouts.seed_gru import seed_gru, seed_linear
+from lola_games.rollouts.nets import GRUPolicy, MLPPolicy, MLPValue, SeedStepper
+from lola_games.rollouts.seed_gru import seed_gru, seed_layers, seed_linear
 
 __all__ = ["CoinConvTrunk", "CoinConvGRUPolicy", "CoinMLPPolicy", "CoinConvValue",
            "CoinMLPValue", "CoinGRUPolicy"]
@@ -145,7 +145,17 @@ class CoinGRUPolicy(nn.Module):
     ) -> tuple[Tensor, Tensor]:
         """Seed-batched forward (`seed_gru`): ``obs [S, B, T, 4, N, N]``, ``hidden [S, B,
         H]`` -> ``(logits [S, B, T, 4], hidden [S, B, H])``."""
-        x = torch.relu(seed_linear(params, "dense.", obs.flatten(-3)))
-        states, hidden = seed_gru(params, "gru.", x, hidden)
-        return seed_linear(params, "gru.head.", states), hidden
+        return self.seed_stepper(params)(obs, hidden)
+
+    def seed_stepper(self, params: ParamDict) -> SeedStepper:
+        """`forward_seeds` with the layers of ``params`` prepared once (`seed_layers`), for
+        the sampler's calls one round at a time."""
+        layers = seed_layers(params)
+
+        def step(obs: Tensor, hidden: Tensor | None) -> tuple[Tensor, Tensor]:
+            x = torch.relu(seed_linear(layers["dense."], obs.flatten(-3)))
+            states, hidden = seed_gru(layers, "gru.", x, hidden)
+            return seed_linear(layers["gru.head."], states), hidden
+
+        return step
 

@@ -24,16 +24,26 @@ from torch import Tensor
 
 from lola_games.core.tensors import ParamDict
 
-__all__ = ["seed_linear", "seed_gru", "tanh"]
+__all__ = ["Layer", "seed_layers", "seed_linear", "seed_gru", "tanh"]
+
+Layer = tuple[Tensor, Tensor]
+"""A linear layer for all seeds: ``(W^T [S, D, O], b [S, 1, O])``."""
 
 
-def seed_linear(params: ParamDict, prefix: str, x: Tensor) -> Tensor:
-    """``x [S, ..., D] @ W^T + b`` per seed with ``W = params[prefix + "weight"]`` ``[S, O, D]``
-    and ``b = params[prefix + "bias"]`` ``[S, O]``: ``[S, ..., O]``."""
-    weight, bias = params[prefix + "weight"], params[prefix + "bias"]
+def seed_layers(params: ParamDict) -> dict[str, Layer]:
+    """The linear layers of stacked per-seed ``params`` (every ``prefix + "weight"``
+    ``[S, O, D]`` with its ``prefix + "bias"`` ``[S, O]``), by prefix, transposed once for
+    `seed_linear` (a recurrent pass then reuses them at every step)."""
+    return {name[:-len("weight")]: (weight.transpose(1, 2),
+                                     params[name[:-len("weight")] + "bias"].unsqueeze(1))
+            for name, weight in params.items() if name.endswith("weight")}
+
+
+def seed_linear(layer: Layer, x: Tensor) -> Tensor:
+    """``x [S, ..., D] @ W^T + b`` per seed (``layer`` from `seed_layers`): ``[S, ..., O]``."""
+    weight_t, bias = layer
     flat = x.reshape(x.shape[0], -1, x.shape[-1])
-    out = torch.baddbmm(bias.unsqueeze(1), flat, weight.transpose(1, 2))
-    return out.view(*x.shape[:-1], weight.shape[1])
+    return torch.baddbmm(bias, flat, weight_t).view(*x.shape[:-1], weight_t.shape[-1])
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -42,18 +52,17 @@ def tanh(x: Tensor) -> Tensor:
     return torch.sigmoid(x + x).mul(2).sub(1)
 
 
-def seed_gru(params: ParamDict, prefix: str, x: Tensor, hidden: Tensor | None
+def seed_gru(layers: dict[str, Layer], prefix: str, x: Tensor, hidden: Tensor | None
              ) -> tuple[Tensor, Tensor]:
     """GRU over ``x [S, B, T, D]`` from ``hidden [S, B, H]`` (zeros when ``None``) with the
-    ``x2h`` and ``h2h`` layers of `GRUPolicy` under ``prefix``: ``(states [S, B, T, H], last
-    state [S, B, H])``."""
+    ``x2h`` and ``h2h`` layers of `GRUPolicy` under ``prefix`` (``layers`` from
+    `seed_layers`): ``(states [S, B, T, H], last state [S, B, H])``."""
     n_seeds, batch, steps, _ = x.shape
-    size = params[prefix + "h2h.weight"].shape[1] // 3
+    w_hh, b_hh = layers[prefix + "h2h."]  # [S, H, 3H], [S, 1, 3H]
+    size = w_hh.shape[1]
     if hidden is None:
         hidden = x.new_zeros(n_seeds, batch, size)
-    xs = seed_linear(params, prefix + "x2h.", x.transpose(1, 2))  # [S, T, B, 3H]
-    w_hh = params[prefix + "h2h.weight"].transpose(1, 2)  # [S, H, 3H]
-    b_hh = params[prefix + "h2h.bias"].unsqueeze(1)  # [S, 1, 3H]
+    xs = seed_linear(layers[prefix + "x2h."], x.transpose(1, 2))  # [S, T, B, 3H]
     states = []
     sizes = [2 * size, size]
     for x_t in xs.unbind(1):  # one backward op for all steps
@@ -63,4 +72,6 @@ def seed_gru(params: ParamDict, prefix: str, x: Tensor, hidden: Tensor | None
         n = tanh(torch.addcmul(x_n, r, h_n))
         hidden = torch.lerp(n, hidden, z)
         states.append(hidden)
+    if steps == 1:
+        return hidden.unsqueeze(2), hidden
     return torch.stack(states, dim=2), hidden

@@ -8,7 +8,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from lola_games.rollouts import CoinGRUPolicy, GRUPolicy, init_params
-from lola_games.rollouts.seed_gru import seed_linear, tanh
+from lola_games.rollouts.seed_gru import seed_layers, seed_linear, tanh
 
 
 def per_seed(module, params, obs, hidden):
@@ -63,4 +63,4 @@ def test_tanh_and_seed_linear():
     x = torch.randn(2, 5, 6, 4)
     want = torch.einsum("sbtd,sod->sbto", x, params["l.weight"]) + params["l.bias"][:, None,
                                                                                   None]
-    torch.testing.assert_close(seed_linear(params, "l.", x), want)
+    torch.testing.assert_close(seed_linear(seed_layers(params)["l."], x), want)
