@@ -8,7 +8,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from lola_games.rollouts import CoinGRUPolicy, GRUPolicy, init_params
-from lola_games.rollouts.seed_gru import seed_layers, seed_linear, tanh
+from lola_games.rollouts.seed_gru import seed_layers, seed_linear
 
 
 def per_seed(module, params, obs, hidden):
@@ -55,10 +55,7 @@ def test_one_step_at_a_time_is_the_whole_sequence():
     torch.testing.assert_close(torch.cat(steps, dim=2), whole, rtol=1e-5, atol=1e-6)
 
 
-def test_tanh_and_seed_linear():
-    x = torch.linspace(-20, 20, 4001, dtype=torch.float64)
-    torch.testing.assert_close(tanh(x), torch.tanh(x), rtol=0, atol=1e-15)
-    torch.testing.assert_close(tanh(x.float()), torch.tanh(x.float()), rtol=0, atol=3e-7)
+def test_seed_linear():
     params = {"l.weight": torch.randn(2, 3, 4), "l.bias": torch.randn(2, 3)}
     x = torch.randn(2, 5, 6, 4)
     want = torch.einsum("sbtd,sod->sbto", x, params["l.weight"]) + params["l.bias"][:, None,
