@@ -21,6 +21,7 @@ Policies are any modules with the package's policy signature over Coin Game obse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 import torch
@@ -143,7 +144,7 @@ def stepper(policy: nn.Module, params: ParamDict, records: bool) -> SeedStepper:
     """The policy's calls for one round at a time: its ``seed_stepper(params)`` when it
     records its logits (`CoinGRUPolicy`), else `seed_forward` of ``params``."""
     if records and hasattr(policy, "seed_stepper"):
-        return cast(SeedStepper, policy.seed_stepper(params))
+        return cast(Callable[[ParamDict], SeedStepper], policy.seed_stepper)(params)
     return lambda obs, hidden: seed_forward(policy, params, obs, hidden)
 
 

@@ -142,7 +142,7 @@ class CoinGRUPolicy(nn.Module):
 
     def forward_seeds(
         self, params: ParamDict, obs: Tensor, hidden: Tensor | None = None
-    ) -> tuple[Tensor, Tensor]:
+    ) -> tuple[Tensor, Tensor | None]:
         """Seed-batched forward (`seed_gru`): ``obs [S, B, T, 4, N, N]``, ``hidden [S, B,
         H]`` -> ``(logits [S, B, T, 4], hidden [S, B, H])``."""
         return self.seed_stepper(params)(obs, hidden)

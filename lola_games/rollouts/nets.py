@@ -252,7 +252,7 @@ class GRUPolicy(nn.Module):
 
     def forward_seeds(
         self, params: ParamDict, obs: Tensor, hidden: Tensor | None = None
-    ) -> tuple[Tensor, Tensor]:
+    ) -> tuple[Tensor, Tensor | None]:
         """Seed-batched forward (`seed_gru`): ``obs [S, B, T, D]``, ``hidden [S, B, H]`` ->
         ``(logits [S, B, T, n], hidden [S, B, H])``."""
         return self.seed_stepper(params)(obs, hidden)
