@@ -68,8 +68,9 @@ from lola_games.core.tensors import Params as AnyParams
 from lola_games.core.tensors import ParamTree
 from lola_games.functional import SGD, Adam, detach
 from lola_games.functional.proximal import solve
-from lola_games.rollouts import CoinRollout, Rollout, init_params, seed_forward
+from lola_games.rollouts import CoinRollout, Rollout, init_params
 from lola_games.rollouts.nets import MemoryOne
+from lola_games.rollouts.sampling import rollout_logits
 
 __all__ = ["POLADiCESettings", "POLAOMSettings", "POLADiCE", "POLAOM", "rollout_kl"]
 
@@ -158,6 +159,8 @@ def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Rollout 
     As in the POLA code (``kl_div_jax``), the divergence is taken at the observations the
     player saw in the rollout. A memory-one module with ``state_log_probs`` gives the same
     number from the per-state divergences weighted by how often each state was visited.
+    When ``anchor`` holds the same values as ``params`` (the first step of each proximal
+    problem), the anchor's action distributions are those of ``params``, not run again.
     """
     if getattr(module, "memory_one", False) and isinstance(roll, Rollout):
         table = cast(MemoryOne, module)  # ``memory_one`` marks the MemoryOne hook
@@ -167,10 +170,20 @@ def rollout_kl(module: nn.Module, anchor: Params, params: Params, roll: Rollout 
         visits = torch.zeros_like(per_state).scatter_add_(
             1, states, torch.ones(states.shape, dtype=per_state.dtype, device=states.device))
         return (per_state * visits).sum(-1) / states.shape[1]
-    obs = roll.obs(player, next(iter(params.values())).dtype)
-    anchor_lp = torch.log_softmax(seed_forward(module, anchor, obs)[0], -1).detach()
-    lp = torch.log_softmax(seed_forward(module, params, obs)[0], -1)
+    logits = rollout_logits(module, params, roll, player)
+    with torch.no_grad():
+        if same_values(anchor, params):  # the first step of a proximal solve: no second pass
+            anchor_logits = logits.detach()
+        else:
+            anchor_logits = rollout_logits(module, anchor, roll, player)
+        anchor_lp = torch.log_softmax(anchor_logits, -1)
+    lp = torch.log_softmax(logits, -1)
     return (anchor_lp.exp() * (anchor_lp - lp)).sum(-1).mean(dim=(-1, -2))
+
+
+def same_values(a: Params, b: Params) -> bool:
+    """Whether two parameter dicts hold equal tensors under the same names."""
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def _step(optimizer: SGD | Adam, params: Params, state: Any, loss_fn: Any, *args: Any

@@ -21,6 +21,9 @@ Policies are any modules with the package's policy signature over Coin Game obse
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 import torch
 from torch import Tensor, nn
 
@@ -29,6 +32,7 @@ from lola_games.envs.batched_coin import BatchedCoinGame
 from lola_games.games.coin import CoinGame
 from lola_games.games.registry import get_any_game
 from lola_games.rollouts.coin_rollout import CoinRollout
+from lola_games.rollouts.nets import SeedStepper
 from lola_games.rollouts.sampling import sample_categorical, seed_forward
 
 __all__ = ["CoinRollout", "sample_coin_rollout", "coin_metrics", "COIN_METRICS"]
@@ -57,7 +61,6 @@ def _checked_game_and_length(
     return game, length
 
 
-@torch.no_grad()
 def sample_coin_rollout(
     game: CoinGame | str,
     policies: tuple[nn.Module, nn.Module],
@@ -67,6 +70,12 @@ def sample_coin_rollout(
     generator: torch.Generator | None = None,
 ) -> CoinRollout:
     """Sample ``batch_size`` episodes of ``length`` rounds per seed from fresh start boards.
+
+    Nothing is differentiated, except for a policy with ``records_logits = True`` (the
+    recurrent ``coin-gru``, `CoinGRUPolicy`): its logits of every round are kept in the
+    rollout, with their graph when grad is enabled (``CoinRollout.logits``), and
+    `lola_games.rollouts.sampling.log_probs` then reads them instead of running the policy
+    over the episodes a second time.
 
     Args:
         game: a `CoinGame` or ``"coin_game"``.
@@ -100,14 +109,21 @@ def sample_coin_rollout(
     hidden: list[Tensor | None] = [None, None]
     steps: dict[str, list[Tensor]] = {k: [] for k in ("cells", "coin_owner", "actions",
                                                        "rewards", "picked_own", "picked_other")}
+    records = [getattr(p, "records_logits", False) for p in policies]
+    steppers = [stepper(p, pr, r) for p, pr, r in zip(policies, params, records, strict=True)]
+    grad = torch.is_grad_enabled()
+    logits_t: list[list[Tensor]] = [[], []]
     for t in range(length):
         steps["cells"].append(env.cells)
         steps["coin_owner"].append(env.coin_owner)
         actions = []
         for i in range(2):
             o = obs[:, i].view(n_seeds, batch_size, 1, *game.obs_shape)
-            logits, hidden[i] = seed_forward(policies[i], params[i], o, hidden[i])
-            actions.append(sample_categorical(logits[:, :, 0], u[:, :, t, i]))
+            with torch.set_grad_enabled(grad and records[i]):
+                logits, hidden[i] = steppers[i](o, hidden[i])
+            if records[i]:
+                logits_t[i].append(logits)
+            actions.append(sample_categorical(logits[:, :, 0].detach(), u[:, :, t, i]))
         a = torch.stack(actions, dim=-1)  # [S, B, 2]
         obs, rewards, _, _, info = env.step(a.view(-1, 2), check=False)
         steps["actions"].append(a.view(-1, 2))
@@ -118,7 +134,18 @@ def sample_coin_rollout(
         k: torch.stack(v, dim=1).view(n_seeds, batch_size, length, *v[0].shape[1:])
         for k, v in steps.items()
     }
-    return CoinRollout(game=game, **out)
+    recorded = tuple(torch.cat(lg, dim=2) if lg else None for lg in logits_t)
+    used = tuple(tuple(p.values()) if r else () for p, r in zip(params, records, strict=True))
+    return CoinRollout(game=game, **out, logits=(recorded[0], recorded[1]),
+                       sampled_with=(used[0], used[1]))
+
+
+def stepper(policy: nn.Module, params: ParamDict, records: bool) -> SeedStepper:
+    """The policy's calls for one round at a time: its ``seed_stepper(params)`` when it
+    records its logits (`CoinGRUPolicy`), else `seed_forward` of ``params``."""
+    if records and hasattr(policy, "seed_stepper"):
+        return cast(Callable[[ParamDict], SeedStepper], policy.seed_stepper)(params)
+    return lambda obs, hidden: seed_forward(policy, params, obs, hidden)
 
 
 def coin_metrics(rollout: CoinRollout) -> dict[str, Tensor]:

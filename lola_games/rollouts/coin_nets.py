@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from lola_games.rollouts.nets import GRUPolicy, MLPPolicy, MLPValue
+from lola_games.core.tensors import ParamDict
+from lola_games.rollouts.nets import GRUPolicy, MLPPolicy, MLPValue, SeedStepper
+from lola_games.rollouts.seed_gru import seed_gru, seed_layers, seed_linear
 
 __all__ = ["CoinConvTrunk", "CoinConvGRUPolicy", "CoinMLPPolicy", "CoinConvValue",
            "CoinMLPValue", "CoinGRUPolicy"]
@@ -119,7 +121,13 @@ class CoinGRUPolicy(nn.Module):
     layer to the 4 action logits (the paper's runs use 64 units).
 
     ``forward(obs [B, T, 4, N, N], hidden [B, H] | None) -> (logits [B, T, 4], hidden)``.
+
+    ``records_logits``: the Coin Game sampler keeps the logits it computes (with their
+    graph), so the log-probabilities of a rollout cost no second pass over its episodes
+    (`lola_games.rollouts.coin.sample_coin_rollout`).
     """
+
+    records_logits = True
 
     def __init__(self, grid_size: int = 3, n_actions: int = 4, hidden_size: int = 64) -> None:
         super().__init__()
@@ -131,4 +139,23 @@ class CoinGRUPolicy(nn.Module):
         lead = obs.shape[:-3]
         x = torch.relu(self.dense(obs.reshape(-1, self.obs_size)))
         return self.gru(x.view(*lead, -1), hidden)
+
+    def forward_seeds(
+        self, params: ParamDict, obs: Tensor, hidden: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """Seed-batched forward (`seed_gru`): ``obs [S, B, T, 4, N, N]``, ``hidden [S, B,
+        H]`` -> ``(logits [S, B, T, 4], hidden [S, B, H])``."""
+        return self.seed_stepper(params)(obs, hidden)
+
+    def seed_stepper(self, params: ParamDict) -> SeedStepper:
+        """`forward_seeds` with the layers of ``params`` prepared once (`seed_layers`), for
+        the sampler's calls one round at a time."""
+        layers = seed_layers(params)
+
+        def step(obs: Tensor, hidden: Tensor | None) -> tuple[Tensor, Tensor]:
+            x = torch.relu(seed_linear(layers["dense."], obs.flatten(-3)))
+            states, hidden = seed_gru(layers, "gru.", x, hidden)
+            return seed_linear(layers["gru.head."], states), hidden
+
+        return step
 

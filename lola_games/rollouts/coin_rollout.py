@@ -3,11 +3,12 @@ the Coin Game's rollouts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
+from lola_games.core.tensors import ParamDict
 from lola_games.envs.coin_boards import coin_observations
 from lola_games.games.coin import CoinGame
 
@@ -29,6 +30,12 @@ class CoinRollout:
             colour in round ``t``.
         picked_other: ``[S, B, T, 2]`` (bool) whether player ``i`` picked up a coin of the
             other's colour in round ``t``.
+        logits: per player, the logits ``[S, B, T, 4]`` its policy gave while the episodes
+            were sampled (with the graph to its parameters when grad was on and they
+            require it), or ``None``: kept for policies with ``records_logits = True``
+            (`lola_games.rollouts.coin.sample_coin_rollout`), so that log-probabilities
+            need not be recomputed (`logits_of`).
+        sampled_with: per player, the parameter tensors the logits were computed with.
     """
 
     game: CoinGame
@@ -38,6 +45,18 @@ class CoinRollout:
     rewards: Tensor
     picked_own: Tensor
     picked_other: Tensor
+    logits: tuple[Tensor | None, Tensor | None] = (None, None)
+    sampled_with: tuple[tuple[Tensor, ...], tuple[Tensor, ...]] = field(
+        default=((), ()), repr=False)
+
+    def logits_of(self, player: int, params: ParamDict) -> Tensor | None:
+        """The recorded logits ``[S, B, T, 4]`` of ``player`` when they were computed with
+        exactly these parameter tensors (the same objects), else ``None``."""
+        recorded, used = self.logits[player], self.sampled_with[player]
+        current = tuple(params.values())
+        if recorded is None or len(used) != len(current):
+            return None
+        return recorded if all(a is b for a, b in zip(used, current, strict=True)) else None
 
     def obs(self, player: int, dtype: torch.dtype = torch.float32) -> Tensor:
         """Observations ``[S, B, T, 4, N, N]`` of ``player`` (from its own side)."""

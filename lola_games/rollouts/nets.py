@@ -40,7 +40,7 @@ Modules:
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, cast
 
 import torch
@@ -48,6 +48,7 @@ from torch import Tensor, nn
 from torch.func import stack_module_state
 
 from lola_games.core.tensors import ParamDict
+from lola_games.rollouts.seed_gru import seed_gru, seed_layers, seed_linear
 
 __all__ = [
     "TabularPolicy",
@@ -62,6 +63,7 @@ __all__ = [
     "generator_device",
     "SelfInitialising",
     "SeedBatched",
+    "SeedStepper",
     "MemoryOne",
 ]
 
@@ -84,6 +86,11 @@ class SeedBatched(Protocol):
     ) -> tuple[Tensor, Tensor | None]:
         """``obs [S, B, T, D]`` -> ``(logits [S, B, T, n], hidden)``."""
         ...
+
+
+SeedStepper = Callable[[Tensor, "Tensor | None"], "tuple[Tensor, Tensor | None]"]
+"""``step(obs [S, B, T, ...], hidden) -> (logits [S, B, T, n], hidden)`` of a policy whose
+per-seed parameters were prepared once (``seed_stepper(params)``)."""
 
 
 class MemoryOne(Protocol):
@@ -242,6 +249,24 @@ class GRUPolicy(nn.Module):
             hidden = (1 - z) * n + z * hidden
             outs.append(hidden)
         return self.head(torch.stack(outs, dim=-2)), hidden
+
+    def forward_seeds(
+        self, params: ParamDict, obs: Tensor, hidden: Tensor | None = None
+    ) -> tuple[Tensor, Tensor | None]:
+        """Seed-batched forward (`seed_gru`): ``obs [S, B, T, D]``, ``hidden [S, B, H]`` ->
+        ``(logits [S, B, T, n], hidden [S, B, H])``."""
+        return self.seed_stepper(params)(obs, hidden)
+
+    def seed_stepper(self, params: ParamDict) -> SeedStepper:
+        """`forward_seeds` with the layers of ``params`` prepared once (`seed_layers`), for
+        calls one round at a time."""
+        layers = seed_layers(params)
+
+        def step(obs: Tensor, hidden: Tensor | None) -> tuple[Tensor, Tensor]:
+            states, hidden = seed_gru(layers, "", obs, hidden)
+            return seed_linear(layers["head."], states), hidden
+
+        return step
 
 
 class TabularValue(nn.Module):

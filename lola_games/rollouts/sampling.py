@@ -35,6 +35,7 @@ __all__ = [
     "tabular_chain",
     "sample_rollout",
     "log_probs",
+    "rollout_logits",
     "rollout_values",
     "memory_one_probs",
 ]
@@ -238,10 +239,20 @@ def log_probs(module: nn.Module, params: ParamDict, rollout: Rollout | CoinRollo
         flat = table.flatten(1)  # [S, 10]
         index = (rollout.states[..., player] * 2 + actions).flatten(1)
         return torch.gather(flat, 1, index).view(actions.shape)
-    obs = rollout.obs(player, next(iter(params.values())).dtype)
-    logits, _ = seed_forward(module, params, obs, None)
-    logp = torch.log_softmax(logits, dim=-1)
+    logp = torch.log_softmax(rollout_logits(module, params, rollout, player), dim=-1)
     return torch.gather(logp, -1, actions.unsqueeze(-1)).squeeze(-1)
+
+
+def rollout_logits(module: nn.Module, params: ParamDict, rollout: Rollout | CoinRollout,
+                   player: int) -> Tensor:
+    """Logits ``[S, B, T, n]`` of ``player``'s policy at the observations it saw in
+    ``rollout``: those recorded while sampling when they were computed with these very
+    ``params`` (`CoinRollout.logits_of`), else the policy run over the episodes."""
+    recorded = rollout.logits_of(player, params) if isinstance(rollout, CoinRollout) else None
+    if recorded is not None:
+        return recorded
+    obs = rollout.obs(player, next(iter(params.values())).dtype)
+    return seed_forward(module, params, obs, None)[0]
 
 
 def rollout_values(module: nn.Module, params: ParamDict, rollout: Rollout | CoinRollout,

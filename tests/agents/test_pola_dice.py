@@ -66,6 +66,13 @@ def test_rollout_kl_is_the_mean_over_the_rollouts_observations():
     m = [{k: v.double() for k, v in init_params(mlp, 3, g).items()} for _ in range(2)]
     kl = rollout_kl(mlp, m[0], m[1], roll, 0)
     assert kl.shape == (3,) and (kl > 0).all()
+    # an anchor of the same values (other tensors) is not run again; the KL and its gradient
+    # are those of two separate passes: 0
+    leaf = {k: v.clone().requires_grad_() for k, v in m[0].items()}
+    kl = rollout_kl(mlp, m[0], leaf, roll, 0)
+    assert kl.abs().max() < 1e-15
+    grads = torch.autograd.grad(kl.sum(), list(leaf.values()))
+    assert max(g.abs().max() for g in grads) < 1e-12
 
 
 def test_inner_proximal_solve_gradient_against_finite_differences():
