@@ -7,7 +7,7 @@ rollouts of the sampled learners on each kind of game, matrix games and the Coin
 Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft``, ``allc``,
 ``alld``, ``random``, ``naive-pg``, ``lola-dice``, ``lola-pg``, ``lola-om``, and the online
 learners of `.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola``, ``pola-dice``,
-``pola-om`` and ``mfos``;
+``pola-om``, ``loqa`` and ``mfos``;
 for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``sga``, ``co``,
 ``eg`` (see `make_agent`).
 """
@@ -51,6 +51,7 @@ from lola_games.agents.online_learner import OnlineLearner, OnlineSettings
 from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
 from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.pola import POLA, POLASettings
+from lola_games.agents.loqa import LOQA, LOQASettings
 from lola_games.agents.pola_dice import POLAOM, POLADiCE
 from lola_games.agents.registry import AGENTS, agent_names, make_agent, register_agent
 from lola_games.agents.sampled import SampledLearner
@@ -93,6 +94,8 @@ __all__ = [
     "WoLFPolicyHillClimbing",
     "POLA",
     "POLADiCE",
+    "LOQA",
+    "LOQASettings",
     "POLAOM",
     "MFOS",
     "HOLA",
