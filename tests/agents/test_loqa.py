@@ -278,3 +278,43 @@ def test_interrupted_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, game
         for part in ("policy", "value"):
             for key, v in theirs[part].items():
                 assert torch.equal(mine[part][key], v), (part, key)
+
+
+def _shaped_and_plain(updates: int = 150):
+    """8 seeds on the IPD (gamma 0.9), ``updates`` updates with the actor frozen (the critic
+    learns the values first), then ``updates`` more from the same point with the shaping
+    term (weight 2) and without it (weight 0); the memory-one P(C) per state ``[8, 5]`` of
+    each."""
+    game = get_game("ipd")
+    options = {**LOQA_IPD, "batch_size": 64, "rollout_len": 50, "lr_critic": 0.05,
+               "target_ema": 0.9}
+    warm = LOQA(**{**options, "lr_actor": 0.0})
+    ctx = Context(game, 0.9, 0, torch.Generator().manual_seed(0), torch.device("cpu"), warm)
+    params = warm.init_params(8, ctx.generator, game=game)
+    state = warm.init_state(params)
+    for _ in range(updates):
+        params, state = warm.update(params, params, state, ctx)
+    out = []
+    for weight in (2.0, 0.0):
+        learner = LOQA(**{**options, "lr_actor": 0.01, "shaping_weight": weight})
+        ctx.generator.manual_seed(1)
+        p, st = params, state
+        for _ in range(updates):
+            p, st = learner.update(p, p, st, ctx)
+        out.append(learner.probs(p))
+    return out
+
+
+def test_ipd_shaping_turns_the_policy_towards_reciprocity():
+    """With the critic trained first, LOQA's shaping term turns the uniform policy towards
+    reciprocity: the gap ``(P(C|CC) - P(C|CD)) + (P(C|DC) - P(C|DD))`` (cooperating more
+    after the other cooperated than after it defected) exceeds 0.04 in all 8 seeds (measured
+    0.056 to 0.113), while the same steps without the shaping term leave it negative in all
+    8 (measured -0.052 to -0.033). Full reciprocity (P(C|CC) near 1, P(C|CD) near 0) takes
+    far longer than a test (see docs/papers/loqa.md)."""
+    gaps = []
+    for probs in _shaped_and_plain():
+        _, cc, cd, dc, dd = probs.unbind(-1)
+        gaps.append((cc - cd) + (dc - dd))
+    assert bool((gaps[0] > 0.04).all()), gaps
+    assert bool((gaps[1] < 0).all()), gaps
