@@ -36,6 +36,7 @@ from lola_games.agents.fixed import (
 from lola_games.agents.hola import HOLA, HOLASettings
 from lola_games.agents.lola import LOLA, LOLASettings, LookaheadLOLA, LookaheadLOLASettings
 from lola_games.agents.lola_pg import LOLAPG
+from lola_games.agents.loqa import LOQA, LOQASettings
 from lola_games.agents.mfos.agent import MFOS
 from lola_games.agents.naive import GradientAgent, GradientSettings, NaiveLearner
 from lola_games.agents.online import (
@@ -51,7 +52,6 @@ from lola_games.agents.online_learner import OnlineLearner, OnlineSettings
 from lola_games.agents.opponent_model import LOLAOM, ModelledOpponent
 from lola_games.agents.pg import LOLADiCE, NaivePG
 from lola_games.agents.pola import POLA, POLASettings
-from lola_games.agents.loqa import LOQA, LOQASettings
 from lola_games.agents.pola_dice import POLAOM, POLADiCE
 from lola_games.agents.registry import AGENTS, agent_names, make_agent, register_agent
 from lola_games.agents.sampled import SampledLearner
