@@ -254,6 +254,10 @@ class LOQA(SampledLearner):
         """``(policy, critic)`` on ``game``."""
         return super().modules(game)[0], self.critic(game)
 
+    def hparams(self) -> dict[str, Any]:
+        """The settings, with the policy and the critic as their class names."""
+        return {**super().hparams(), "value": type(self.critic()).__name__}
+
     def check_game(self, game: Any) -> None:
         """Two-action matrix games and the Coin Game, each with a policy for it (episodes
         no longer than the game's); ``epsilon > 0`` on a matrix game needs a table."""
