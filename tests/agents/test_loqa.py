@@ -68,7 +68,7 @@ def ref_policy_losses(logp, q, acts, rews, op_logp, op_q, op_acts, op_rews, hp):
 
 
 def huber(x):
-    return 0.5 * x * x if abs(float(x)) <= 1 else abs(x) - 0.5
+    return 0.5 * x * x if abs(float(x.detach())) <= 1 else abs(x) - 0.5
 
 
 def ref_adam(p, g, lr, t, m, v):
