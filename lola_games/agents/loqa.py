@@ -318,10 +318,11 @@ class LOQA(SampledLearner):
         Raises:
             ValueError: the other player is not a LOQA learner with the same networks.
         """
-        if not isinstance(ctx.other, LOQA) or type(ctx.other.critic(ctx.game)) is not \
-                type(self.critic(ctx.game)):
-            raise ValueError(f"{self.name}: self_play=False needs a loqa opponent (its critic "
-                             f"gives the opponent's Q-values), got {ctx.other!r}")
+        mine = _flat(self.init_params(1, game=ctx.game))
+        if not isinstance(ctx.other, LOQA) or {k: v.shape[1:] for k, v in mine.items()} != \
+                {k: v.shape[1:] for k, v in _flat(other).items()}:
+            raise ValueError(f"{self.name}: self_play=False needs a loqa opponent with the "
+                             f"same networks (its critic gives its Q-values), got {ctx.other!r}")
         return _flat(other)
 
     def forward(self, params: ParamDict, obs: Tensor, game: Any) -> tuple[Tensor, Tensor]:

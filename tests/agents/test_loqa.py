@@ -223,6 +223,15 @@ def test_bad_games_and_opponents_are_refused():
     params = agent.init_params(1, game=game)
     with pytest.raises(ValueError, match="self_play=False"):
         agent.update(params, torch.zeros(1, 5), agent.init_state(params), ctx)
+    other = LOQA(critic_hidden_size=8)
+    ctx = Context(game, GAMMA, 0, torch.Generator().manual_seed(0), torch.device("cpu"), other)
+    with pytest.raises(ValueError, match="same networks"):
+        agent.update(params, other.init_params(1, game=game), agent.init_state(params), ctx)
+    same = LOQA(batch_size=4, rollout_len=3)
+    ctx = Context(game, GAMMA, 0, torch.Generator().manual_seed(0), torch.device("cpu"), same)
+    theirs = same.init_params(1, game=game)
+    new, state = agent.update(params, theirs, agent.init_state(params), ctx)
+    assert not torch.equal(new["policy"]["logits"], params["policy"]["logits"])
 
 
 def test_buffer_keeps_the_newest_past_selves():
