@@ -12,8 +12,9 @@ trains ``2 S`` independent learners. Each is scored against itself, as in the pa
 
 Sizes: ``paper`` (= ``full``) the paper's setting, 10 seeds of 6,000 updates;
 ``cpu`` the same game and rounds (3 x 3, 50 rounds) and the same learner with 128 episodes
-per update (`CPU_SETTING`), 1 seed (2 learners), 1,500 updates, meant for under an hour of
-a 2-core CPU; ``quick`` and ``smoke`` check the pipeline. The figure draws the self-play
+per update (`CPU_SETTING`), 1 seed (2 learners), 1,500 updates, about 1.5 CPU seconds per
+update (65 minutes of wall clock on a shared 2-core machine; its curve, which peaked at an
+own-coin share of 0.65, is on the docs page); ``quick`` and ``smoke`` check the pipeline. The figure draws the self-play
 own-coin share and reward per round against updates. Scores against fixed opponents are left
 to the evaluation of the runs' saved params.
 """
