@@ -14,9 +14,9 @@ Sizes: ``paper`` (= ``full``) the paper's setting, 10 seeds of 6,000 updates;
 ``cpu`` the same game and rounds (3 x 3, 50 rounds) and the same learner with 128 episodes
 per update (`CPU_SETTING`), 1 seed (2 learners), 1,500 updates, about 1.5 CPU seconds per
 update (65 minutes of wall clock on a shared 2-core machine; its curve, which peaked at an
-own-coin share of 0.65, is on the docs page); ``quick`` and ``smoke`` check the pipeline. The figure draws the self-play
-own-coin share and reward per round against updates. Scores against fixed opponents are left
-to the evaluation of the runs' saved params.
+own-coin share of 0.65, is on the docs page); ``quick`` and ``smoke`` check the pipeline.
+The figure draws the self-play own-coin share and reward per round against updates. Scores
+against fixed opponents are left to the evaluation of the runs' saved params.
 """
 
 from __future__ import annotations
