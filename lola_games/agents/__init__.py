@@ -8,8 +8,8 @@ Registry names: ``naive``, ``lola``, ``lookahead-lola``, ``la``, ``sos``, ``tft`
 ``alld``, ``random``, ``coin-allc``, ``coin-alld`` (`.coin_fixed`), ``naive-pg``,
 ``lola-dice``, ``lola-pg``, ``lola-om``, and the online
 learners of `.online`: ``nl-q``, ``jal-q``, ``phc``, ``wolf-phc``; ``pola``, ``pola-dice``,
-``pola-om`` and ``mfos``; the actor-critic learners ``ppo``, ``advantage-alignment`` and
-``proximal-advantage-alignment`` (`.actor_critic`, `.ppo`, `.advantage_alignment`);
+``pola-om``, ``loqa`` and ``mfos``; the actor-critic learners ``ppo``, ``advantage-alignment``
+and ``proximal-advantage-alignment`` (`.actor_critic`, `.ppo`, `.advantage_alignment`);
 for any differentiable game also ``hola``, ``cola``, ``cola-short``, ``cgd``, ``sga``, ``co``,
 ``eg`` (see `make_agent`).
 """
@@ -47,6 +47,7 @@ from lola_games.agents.frozen import freeze
 from lola_games.agents.hola import HOLA, HOLASettings
 from lola_games.agents.lola import LOLA, LOLASettings, LookaheadLOLA, LookaheadLOLASettings
 from lola_games.agents.lola_pg import LOLAPG
+from lola_games.agents.loqa import LOQA, LOQASettings
 from lola_games.agents.mfos.agent import MFOS
 from lola_games.agents.naive import GradientAgent, GradientSettings, NaiveLearner
 from lola_games.agents.online import (
@@ -116,6 +117,8 @@ __all__ = [
     "WoLFPolicyHillClimbing",
     "POLA",
     "POLADiCE",
+    "LOQA",
+    "LOQASettings",
     "POLAOM",
     "MFOS",
     "HOLA",

@@ -10,7 +10,8 @@ matched and what was not:
 * `POLA_IPD`, `POLA_LOLA_DICE_IPD`, `POLA_DICE_COIN`, `POLA_OM_COIN` -- POLA-DiCE and
   POLA-OM (``pola-dice``, ``pola-om``) on the IPD and the Coin Game;
 * `AA_COIN`, `AA_IPD` -- Advantage Alignment (``advantage-alignment``; PAA and the PPO
-  baseline take the same keys, PPO without ``aa_weight``) on the Coin Game and the IPD.
+  baseline take the same keys, PPO without ``aa_weight``) on the Coin Game and the IPD;
+* `LOQA_IPD`, `LOQA_COIN` -- LOQA (``loqa``) on the IPD and the Coin Game.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 __all__ = ["DICE_PAPER", "UNOFFICIAL_PORT", "POLA_COIN", "LOLA_PAPER_COIN", "LOLA_PAPER_PG",
            "POLA_IPD", "POLA_LOLA_DICE_IPD", "POLA_DICE_COIN", "POLA_OM_COIN", "AA_COIN",
-           "AA_IPD"]
+           "AA_IPD", "LOQA_IPD", "LOQA_COIN"]
 
 DICE_PAPER: dict[str, Any] = {
     "batch_size": 64, "rollout_len": 150, "lr_out": 0.2, "lr_in": 0.1, "optimizer": "sgd",
@@ -162,3 +163,38 @@ advantages) with the GRU policy over the whole history that the paper describes.
 authors' IPD configuration itself is published in neither repository: the GRU width, the
 weight beta (as on the Coin Game) and one step per batch are choices here, and the
 epsilon-greedy exploration (0.2) of that command is not done."""
+
+
+LOQA_IPD: dict[str, Any] = {
+    "policy": "tabular", "init": "zeros", "batch_size": 2048, "rollout_len": 50,
+    "metric": "reward", "lr_actor": 0.002, "lr_critic": 0.01, "entropy_beta": 0.0,
+    "shaping_weight": 1.0, "clip_norm": 0.0, "softmax_temp": 1.0, "dice_discount": 0.9,
+    "target_ema": 0.99, "epsilon": 0.2, "buffer_capacity": 0, "self_play": True,
+}
+"""LOQA on the IPD as in the authors' code (MiladInk/loqa ``ipd.py`` with
+``conf/ipd_conf/ipd_config.yaml``, ``hp/logits.yaml`` and the README's IPD command): 2048
+episodes of 50 rounds, gamma 0.96, epsilon-greedy 0.2 for both players, self-play against
+the current self (``agent_replay_buffer.mode=disabled``), actor Adam 1e-3 without clipping
+and no entropy bonus, critic Adam 1e-2 (an MLP of 2 x 16 ReLU units over the last outcome and
+the round index; ``qvalue.mode=mean``, target EMA 0.99), loaded-DiCE with discount 0.9,
+softmax temperature 1, logits starting at 0. The original's table has two logits per state
+(a softmax); Adam on that table moves the log-odds exactly as Adam of twice the step on one
+logit per state, hence ``lr_actor`` 0.002 here."""
+
+
+LOQA_COIN: dict[str, Any] = {
+    "policy": "loqa-gru", "hidden_size": 128, "critic_hidden_size": 64, "batch_size": 512,
+    "rollout_len": 50, "metric": "reward", "lr_actor": 0.001, "lr_critic": 0.01,
+    "entropy_beta": 0.1, "shaping_weight": 1.0, "clip_norm": 1.0, "softmax_temp": 1.0,
+    "dice_discount": 0.9, "target_ema": 0.99, "epsilon": 0.0, "buffer_capacity": 10000,
+    "buffer_every": 10, "self_play": True,
+}
+"""LOQA on the 3 x 3 Coin Game as in the authors' code (MiladInk/loqa ``coin_train.py``
+with ``conf/coin_conf/coin_config.yaml``, ``hp/loqa_iclr.yaml`` and the README's Coin Game
+command): 512 episodes of 50 rounds, gamma 0.96; actor: two dense layers of 128 units
+(ReLU after the first), a GRU of 128 and a linear head, Adam 1e-3, gradient clipped to
+global norm 1, entropy bonus 0.1; critic: the same stack with 64 units over the board and
+the round index, Adam 1e-2, target EMA 0.99 (``qvalue.mode=mean``); loaded-DiCE with
+discount 0.9, softmax temperature 1; self-play against past selves drawn per episode from a
+buffer of capacity 10,000 that takes the current params every 10 updates
+(``cur_agent_frac`` 0). The paper's runs are 6,000 updates (`lola_games.experiments.loqa`)."""

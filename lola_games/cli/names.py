@@ -7,8 +7,8 @@ __all__ = ["MATRIX_POLICIES", "COIN_POLICIES", "EXPERIMENT_NAMES", "PRESET_NAMES
            "MFOS_OPPONENTS"]
 
 MATRIX_POLICIES = ("tabular", "mlp", "gru")
-COIN_POLICIES = ("conv-gru", "coin-mlp", "coin-gru")
+COIN_POLICIES = ("conv-gru", "coin-mlp", "coin-gru", "loqa-gru")
 EXPERIMENT_NAMES = ("lola-exact", "lookahead", "dice-paper", "lola-dice", "lola-pg", "coin-game",
-                    "pola-exact", "sos", "cola", "lola-higher-order", "pola-dice", "mfos")
+                    "pola-exact", "sos", "cola", "lola-higher-order", "pola-dice", "loqa", "mfos")
 PRESET_NAMES = ("lola-paper-ipd", "lola-paper-imp")
 MFOS_OPPONENTS = ("naive", "lola", "self")

@@ -34,6 +34,7 @@ AGENT_ENTRIES: tuple[tuple[str, str], ...] = (
     ("phc", "lola_games.agents.online:PolicyHillClimbing"),
     ("wolf-phc", "lola_games.agents.online:WoLFPolicyHillClimbing"),
     ("lola-om", "lola_games.agents.opponent_model:LOLAOM"),
+    ("loqa", "lola_games.agents.loqa:LOQA"),
     ("pola", "lola_games.agents.pola:POLA"),
     ("pola-dice", "lola_games.agents.pola_dice:POLADiCE"),
     ("pola-om", "lola_games.agents.pola_dice:POLAOM"),

@@ -15,7 +15,9 @@ path; only three things depend on the kind:
                             ``coin-mlp`` (`CoinMLPPolicy`, an MLP
                             over the board), ``coin-gru``
                             (`CoinGRUPolicy`, the POLA paper's
-                            dense layer and GRU); observations are the ``[4, N, N]`` board
+                            dense layer and GRU), ``loqa-gru``
+                            (`LOQACoinActor`, the LOQA paper's
+                            two dense layers and GRU); observations are the ``[4, N, N]`` board
   ========================  =================================================================
 
   with a value network for the ``"value"`` baseline that sees the same observations
@@ -49,6 +51,7 @@ from lola_games.rollouts.coin_nets import (
     CoinMLPPolicy,
     CoinMLPValue,
 )
+from lola_games.rollouts.loqa_nets import LOQACoinActor
 from lola_games.rollouts.nets import GRUPolicy, MLPPolicy, MLPValue, TabularPolicy, TabularValue
 from lola_games.rollouts.sampling import Rollout, sample_rollout
 
@@ -65,7 +68,7 @@ __all__ = [
 
 MATRIX_POLICIES = ("tabular", "mlp", "gru")
 """Policy names for two-action matrix games."""
-COIN_POLICIES = ("conv-gru", "coin-mlp", "coin-gru")
+COIN_POLICIES = ("conv-gru", "coin-mlp", "coin-gru", "loqa-gru")
 """Policy names for the Coin Game."""
 POLICIES = MATRIX_POLICIES + COIN_POLICIES
 """Every policy name a sampled learner takes."""
@@ -89,6 +92,8 @@ def _policy_module(name: str, hidden_size: int, grid_size: int) -> nn.Module:
         return CoinMLPPolicy(grid_size, hidden=(hidden_size,))
     if name == "coin-gru":
         return CoinGRUPolicy(grid_size, hidden_size=hidden_size)
+    if name == "loqa-gru":
+        return LOQACoinActor(grid_size, hidden_size=hidden_size)
     raise ValueError(f"policy must be one of {', '.join(POLICIES)} or an nn.Module, got {name!r}")
 
 
