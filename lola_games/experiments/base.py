@@ -83,6 +83,11 @@ class Experiment:
             to train what the agents read from ``{out}/...`` files); not with ``plot_only``.
         report: ``(runs, out, size, figures_dir, formats) -> [files]``: more tables and
             figures, drawn after the runs (also with ``plot_only``).
+        exploiter: the learner (registry name, hyper-parameters) trained against each frozen
+            player of every run for the size's ``exploiter_updates`` updates (a size key; 0 or
+            absent: no exploiter), as in `lola_games.runner.evaluation`; the size's other
+            overrides apply to it too. Runs of the IPD and the Coin Game always get the
+            evaluation against themselves, always-cooperate and always-defect.
     """
 
     name: str
@@ -96,6 +101,7 @@ class Experiment:
     tables: Callable[[dict[str, Run]], dict[str, list[dict[str, Any]]]] | None = None
     prepare: Callable[[Path, str, str, int, bool], None] | None = None
     report: Callable[[dict[str, Run], Path, str, Path, Sequence[str]], list[Path]] | None = None
+    exploiter: AgentSpec | None = None
 
 
 EXPERIMENTS: Registry[Experiment] = Registry("experiment", group="lola_games.experiments")

@@ -15,8 +15,12 @@ Sizes: ``paper`` (= ``full``) the paper's setting, 10 seeds of 6,000 updates;
 per update (`CPU_SETTING`), 1 seed (2 learners), 1,500 updates, about 1.5 CPU seconds per
 update (65 minutes of wall clock on a shared 2-core machine; its curve, which peaked at an
 own-coin share of 0.65, is on the docs page); ``quick`` and ``smoke`` check the pipeline.
-The figure draws the self-play own-coin share and reward per round against updates. Scores
-against fixed opponents are left to the evaluation of the runs' saved params.
+The figure ``loqa_coin`` draws the self-play own-coin share and reward per round against
+updates; ``loqa_evaluation`` the evaluation matrix the papers report: each learner's reward per
+round and own-coin share against itself, always-cooperate, always-defect and a PPO
+exploiter trained against it (`EXPLOITER`, ``exploiter_updates`` of the size), with the
+opponent's reward beside it (`lola_games.runner.evaluation`; per seed in each run's
+``evaluation.csv``, the means in ``evaluation.md``).
 """
 
 from __future__ import annotations
@@ -26,26 +30,34 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lola_games.agents.published import LOQA_COIN
+from lola_games.agents.published import AA_COIN, LOQA_COIN
 from lola_games.analysis import plots as plotting
+from lola_games.analysis.tables import evaluation_table
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.runner.run import Run
 
-__all__ = ["CPU_SETTING", "LOQA_SIZES", "LOQA_EXPERIMENT"]
+__all__ = ["CPU_SETTING", "EXPLOITER", "LOQA_SIZES", "LOQA_EXPERIMENT"]
 
 CPU_SETTING: dict[str, Any] = {"batch_size": 128}
 """What the ``cpu`` size changes in `LOQA_COIN`: 128 episodes per update instead of 512
 (the board, the rounds, the networks and every step size as in the paper)."""
 
-PAPER = {"n_seeds": 10, "n_updates": 6000, "log_every": 50}
+EXPLOITER: tuple[str, dict[str, Any]] = (
+    "ppo", {k: v for k, v in AA_COIN.items() if k != "aa_weight"})
+"""The exploiter trained against each frozen learner: PPO in the Coin Game setting of the
+Advantage Alignment runs (`lola_games.agents.published.AA_COIN`, without the alignment)."""
+
+PAPER = {"n_seeds": 10, "n_updates": 6000, "log_every": 50, "exploiter_updates": 1000}
 
 LOQA_SIZES: dict[str, dict[str, Any]] = {
     "full": PAPER,
     "paper": PAPER,
-    "cpu": {"n_seeds": 1, "n_updates": 1500, "log_every": 25, **CPU_SETTING},
-    "quick": {"n_seeds": 1, "n_updates": 10, "log_every": 5, "batch_size": 32},
+    "cpu": {"n_seeds": 1, "n_updates": 1500, "log_every": 25, "exploiter_updates": 200,
+            **CPU_SETTING},
+    "quick": {"n_seeds": 1, "n_updates": 10, "log_every": 5, "batch_size": 32,
+              "exploiter_updates": 2},
     "smoke": {"n_seeds": 2, "n_updates": 2, "hidden_size": 8, "critic_hidden_size": 8,
-              "batch_size": 4, "rollout_len": 6, "buffer_every": 1},
+              "batch_size": 4, "rollout_len": 6, "buffer_every": 1, "exploiter_updates": 1},
 }
 """Sizes of ``loqa`` (module docstring)."""
 
@@ -80,7 +92,31 @@ def _figures(runs: dict[str, Run], size: str) -> dict[str, Any]:
         ax.set_ylabel(f"{label}\nmean of both learners, band = std over seeds")
     fig.suptitle(f"LOQA, Coin Game 3 x 3 ({setting['batch_size']} episodes of "
                  f"{setting['rollout_len']} rounds, size {size})")
-    return {"loqa_coin": fig}
+    return {"loqa_coin": fig, "loqa_evaluation": _evaluation_figure(ordered)}
+
+
+def _evaluation_figure(runs: list[Run]) -> Figure:
+    """Reward per round and own-coin share of each learner (mean over seeds and both
+    players) against each opponent of the evaluation, with the opponent's beside it."""
+    rows = evaluation_table(runs)
+    opponents = list(dict.fromkeys(r["opponent"] for r in rows))
+    fig = Figure(figsize=(11.0, 4.2), layout="constrained")
+    axes = fig.subplots(1, 2)
+    x = np.arange(len(opponents))
+    sides = (("agent", "LOQA"), ("opponent", "opponent"))
+    for ax, (metric, label) in zip(axes, (("score", "reward per round"),
+                                          ("own_coin_share", "own-coin share")), strict=True):
+        for i, (side, name) in enumerate(sides):
+            key = f"{side}_{metric}"
+            means = [np.nanmean([r.get(key, np.nan) for r in rows if r["opponent"] == o])
+                     for o in opponents]
+            ax.bar(x + (i - 0.5) * 0.4, means, width=0.4, label=name)
+        ax.set_xticks(x, opponents)
+        ax.set_ylabel(f"{label}, mean over seeds and players")
+        ax.axhline(0.0, color="black", lw=0.6)
+        ax.legend()
+    fig.suptitle("LOQA against itself, always-cooperate, always-defect and an exploiter")
+    return fig
 
 
 LOQA_EXPERIMENT = Experiment(
@@ -94,5 +130,6 @@ LOQA_EXPERIMENT = Experiment(
     figures=_figures,
     requires="lola_games.agents.loqa",
     tables=_rows,
+    exploiter=EXPLOITER,
 )
 """The ``loqa`` experiment."""

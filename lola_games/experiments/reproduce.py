@@ -77,6 +77,7 @@ from typing import Any
 from lola_games.agents.base import Agent, accepted_hparams
 from lola_games.agents.registry import AGENTS, make_agent
 from lola_games.analysis import plots as plotting
+from lola_games.analysis.tables import evaluation_table, write_evaluation_table
 from lola_games.core.registry import load_entry
 from lola_games.experiments.base import (
     EXPERIMENTS,
@@ -112,6 +113,7 @@ class _Plan:
     overwrite: bool
     resume: bool
     trackers: tuple[str, ...] = ()
+    exploiter_updates: int = 0  # the size's updates of each exploiter (0: none)
 
 
 def _require(module: str, experiment: str) -> None:
@@ -218,8 +220,10 @@ def _plan(exp: Experiment, size: str, out: Path, n_seeds: int | None, *, device:
     settings = dict(exp.sizes[size])
     size_seeds, n_updates = settings.pop("n_seeds"), settings.pop("n_updates")
     log_every = settings.pop("log_every", exp.log_every)
+    exploiter_updates = settings.pop("exploiter_updates", 0)
     return _Plan(out, settings, size_seeds if n_seeds is None else n_seeds, n_seeds is not None,
-                 n_updates, log_every, device, seed, progress, overwrite, resume)
+                 n_updates, log_every, device, seed, progress, overwrite, resume,
+                 exploiter_updates=exploiter_updates)
 
 
 def _train(exp: Experiment, name: str, size: str, plan: _Plan, backend: Any) -> None:
@@ -247,9 +251,19 @@ def _task(exp: Experiment, spec: RunSpec, plan: _Plan) -> RunTask:
         dict(n_seeds=n_seeds, n_updates=min(spec.updates or plan.n_updates, plan.n_updates),
              gamma=spec.gamma, device=plan.device, seed=plan.seed, dtype=exp.dtype,
              label=spec.label, progress=plan.progress, log_every=plan.log_every,
-             **({"trackers": plan.trackers} if plan.trackers else {})),
+             **({"trackers": plan.trackers} if plan.trackers else {}),
+             **_exploiter(exp, plan)),
         resume=plan.resume and checkpointed,
         overwrite=plan.overwrite or (plan.resume and not checkpointed))
+
+
+def _exploiter(exp: Experiment, plan: _Plan) -> dict[str, Any]:
+    """``train``'s exploiter arguments for ``exp`` at ``plan``'s size (none without one)."""
+    if exp.exploiter is None or not plan.exploiter_updates:
+        return {}
+    name, hparams = exp.exploiter
+    learner = make_agent(name, **{**hparams, **_known(name, plan.settings)})
+    return {"exploiter": learner, "exploiter_updates": plan.exploiter_updates}
 
 
 def _write_outputs(exp: Experiment, runs: dict[str, Run], table: list[dict[str, Any]],
@@ -258,6 +272,9 @@ def _write_outputs(exp: Experiment, runs: dict[str, Run], table: list[dict[str, 
     """Write the results table, the experiment's tables, figures and report; return the
     files."""
     files = list(plotting.write_table(table, out / "results"))
+    evaluation = evaluation_table(list(runs.values()))
+    if evaluation:
+        files += write_evaluation_table(evaluation, out / "evaluation")
     if exp.tables is not None:
         for stem, rows in exp.tables(runs).items():
             files += write_rows(rows, out / stem)

@@ -22,13 +22,21 @@ def test_loqa_smoke(tmp_path):
     table = (tmp_path / "loqa_coin.md").read_text()
     assert "own-coin share (self-play)" in table
     assert (tmp_path / "loqa_coin.png").stat().st_size > 1000
+    # the evaluation matrix: every learner against itself, the fixed policies and a PPO
+    # exploiter trained against it for the size's updates
+    opponents = {(r["seed"], r["player"], r["opponent"], r["updates"]) for r in run.evaluation}
+    assert opponents == {(s, p, o, 1 if o == "exploiter:ppo" else 0) for s in range(2)
+                         for p in range(2) for o in ("self", "allc", "alld", "exploiter:ppo")}
+    assert "exploiter:ppo" in (tmp_path / "evaluation.md").read_text()
+    assert (tmp_path / "loqa_evaluation.png").stat().st_size > 1000
 
 
 def test_loqa_sizes_keep_the_game():
     """``cpu`` keeps the paper's board, rounds and learner; ``paper`` is ``full``."""
     assert LOQA_SIZES["paper"] == LOQA_SIZES["full"]
     assert LOQA_SIZES["full"]["n_updates"] == 6000
-    assert set(LOQA_SIZES["cpu"]) <= {"n_seeds", "n_updates", "log_every", "batch_size"}
+    assert set(LOQA_SIZES["cpu"]) <= {"n_seeds", "n_updates", "log_every", "batch_size",
+                                      "exploiter_updates"}
     assert EXPERIMENTS["loqa"].runs[0].game == "coin_game"
 
 
