@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 
 from lola_games.agents.published import AA_COIN, LOQA_COIN
 from lola_games.analysis import plots as plotting
-from lola_games.analysis.tables import evaluation_table
+from lola_games.analysis.evaluation_plots import plot_evaluation
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.runner.run import Run
 
@@ -92,31 +92,11 @@ def _figures(runs: dict[str, Run], size: str) -> dict[str, Any]:
         ax.set_ylabel(f"{label}\nmean of both learners, band = std over seeds")
     fig.suptitle(f"LOQA, Coin Game 3 x 3 ({setting['batch_size']} episodes of "
                  f"{setting['rollout_len']} rounds, size {size})")
-    return {"loqa_coin": fig, "loqa_evaluation": _evaluation_figure(ordered)}
+    evaluation = plot_evaluation(ordered, "LOQA against itself, always-cooperate, "
+                                 "always-defect and a PPO exploiter")
+    return {"loqa_coin": fig, "loqa_evaluation": evaluation}
 
 
-def _evaluation_figure(runs: list[Run]) -> Figure:
-    """Reward per round and own-coin share of each learner (mean over seeds and both
-    players) against each opponent of the evaluation, with the opponent's beside it."""
-    rows = evaluation_table(runs)
-    opponents = list(dict.fromkeys(r["opponent"] for r in rows))
-    fig = Figure(figsize=(11.0, 4.2), layout="constrained")
-    axes = fig.subplots(1, 2)
-    x = np.arange(len(opponents))
-    sides = (("agent", "LOQA"), ("opponent", "opponent"))
-    for ax, (metric, label) in zip(axes, (("score", "reward per round"),
-                                          ("own_coin_share", "own-coin share")), strict=True):
-        for i, (side, name) in enumerate(sides):
-            key = f"{side}_{metric}"
-            means = [np.nanmean([r.get(key, np.nan) for r in rows if r["opponent"] == o])
-                     for o in opponents]
-            ax.bar(x + (i - 0.5) * 0.4, means, width=0.4, label=name)
-        ax.set_xticks(x, opponents)
-        ax.set_ylabel(f"{label}, mean over seeds and players")
-        ax.axhline(0.0, color="black", lw=0.6)
-        ax.legend()
-    fig.suptitle("LOQA against itself, always-cooperate, always-defect and an exploiter")
-    return fig
 
 
 LOQA_EXPERIMENT = Experiment(

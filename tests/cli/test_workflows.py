@@ -187,6 +187,7 @@ def test_train_evaluates_and_plot_tabulates_the_evaluation(tmp_path, capsys):
     table = (out / "evaluation_table.md").read_text()
     assert "| allc vs alld on ipd | 0 | alld | 2 | -3.000 (0.000) |" in table
     assert (out / "evaluation_table.csv").exists()
+    assert (out / "evaluation_table.png").stat().st_size > 1000  # the evaluation's figure
 
 
 def test_bad_exploiter_flags_are_one_line_errors(tmp_path, capsys):
