@@ -9,6 +9,7 @@ from lola_games.analysis.consistency import (
     sample_region,
     update_consistency,
 )
+from lola_games.analysis.evaluation_plots import plot_evaluation
 from lola_games.analysis.figures import (
     BANDS,
     plot_joint_scores,
@@ -27,6 +28,7 @@ from lola_games.analysis.tables import (
 )
 
 __all__ = [
+    "plot_evaluation",
     "BANDS",
     "METRICS",
     "as_runs",

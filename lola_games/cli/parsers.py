@@ -133,7 +133,8 @@ def _add_reproduce(subparsers: argparse._SubParsersAction) -> None:
                        help="tiny run that only checks the pipeline (numbers mean nothing)")
     sizes.add_argument("--size", dest="size",
                        help="a size by name: full, quick, smoke or one of the experiment's "
-                       "own (coin-game: cpu; loqa: cpu, paper; mfos: medium)")
+                       "own (coin-game: cpu; loqa, advantage-alignment: cpu, paper; "
+                       "mfos: medium)")
     sizes.add_argument("--medium", action="store_const", const="medium", dest="size",
                        help="mfos only: the quick size with more meta-episodes")
     p.set_defaults(size="full")

@@ -119,6 +119,7 @@ for _name, _entry in (
     ("lola-higher-order", "lola_higher_order:HIGHER_ORDER_EXPERIMENT"),
     ("pola-dice", "pola_dice:POLA_SAMPLED_EXPERIMENTS.pola-dice"),
     ("loqa", "loqa:LOQA_EXPERIMENT"),
+    ("advantage-alignment", "advantage_alignment:AA_EXPERIMENT"),
 ):
     EXPERIMENTS.register(_name, "lola_games.experiments." + _entry)
 

@@ -38,6 +38,7 @@ QUICK_CPU_S: dict[str, int] = {
     "lola-higher-order": 12,
     "pola-dice": 25,
     "loqa": 10,
+    "advantage-alignment": 27,
     "mfos": 55,
 }
 """Measured CPU seconds of ``reproduce NAME --quick`` (see the module docstring)."""
@@ -50,7 +51,7 @@ PAGES = {
     "lola-dice": "lola-dice.md", "lola-pg": "lola-pg.md", "coin-game": "coin-game.md",
     "pola-exact": "pola-exact.md", "sos": "sos.md", "cola": "cola.md",
     "lola-higher-order": "higher-order-lola.md", "pola-dice": "pola-dice.md",
-    "loqa": "loqa.md", "mfos": "mfos.md",
+    "loqa": "loqa.md", "advantage-alignment": "advantage_alignment.md", "mfos": "mfos.md",
 }
 """The docs page (under ``docs/papers/``) of each experiment."""
 
@@ -77,7 +78,7 @@ def test_every_experiment_is_listed():
     """A new experiment must get a measured quick cost and a docs page here."""
     assert set(ALL) == set(QUICK_CPU_S) == set(PAGES)
     assert set(OWN_LOOP) == {"mfos"}  # `_work` knows the M-FOS size's keys only
-    assert len(ALL) == 13
+    assert len(ALL) == 14
 
 
 @pytest.mark.parametrize("name", ALL)
