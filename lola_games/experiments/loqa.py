@@ -97,8 +97,6 @@ def _figures(runs: dict[str, Run], size: str) -> dict[str, Any]:
     return {"loqa_coin": fig, "loqa_evaluation": evaluation}
 
 
-
-
 LOQA_EXPERIMENT = Experiment(
     name="loqa",
     description="LOQA paper (Aghajohari et al. 2024): LOQA in self-play on the 3 x 3 Coin "
