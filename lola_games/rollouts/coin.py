@@ -140,8 +140,10 @@ def sample_coin_rollout(
         out["coin_owner"] = owner.view(n_seeds, batch_size, length)
     recorded = tuple(torch.cat(lg, dim=2) if lg else None for lg in logits_t)
     used = tuple(tuple(p.values()) if r else () for p, r in zip(params, records, strict=True))
-    return CoinRollout(game=game, **out, logits=(recorded[0], recorded[1]),
-                       sampled_with=(used[0], used[1]))
+    return CoinRollout(game=game, cells=out["cells"], coin_owner=out["coin_owner"],
+                       actions=out["actions"], rewards=out["rewards"],
+                       picked_own=out["picked_own"], picked_other=out["picked_other"],
+                       logits=(recorded[0], recorded[1]), sampled_with=(used[0], used[1]))
 
 
 def record_boards(env: BatchedCoinGame, steps: dict[str, list[Tensor]], codes: list[Tensor]
