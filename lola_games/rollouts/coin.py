@@ -116,15 +116,16 @@ def sample_coin_rollout(
     codes: list[Tensor] = []  # the boards as integers, decoded once at the end
     for t in range(length):
         record_boards(env, steps, codes)
-        actions = []
+        logits = []
         for i in range(2):
             o = obs[:, i].view(n_seeds, batch_size, 1, *game.obs_shape)
             with torch.set_grad_enabled(grad and records[i]):
-                logits, hidden[i] = steppers[i](o, hidden[i])
+                logits_i, hidden[i] = steppers[i](o, hidden[i])
             if records[i]:
-                logits_t[i].append(logits)
-            actions.append(sample_categorical(logits[:, :, 0].detach(), u[:, :, t, i]))
-        a = torch.stack(actions, dim=-1)  # [S, B, 2]
+                logits_t[i].append(logits_i)
+            logits.append(logits_i[:, :, 0])
+        with torch.no_grad():  # both players' draws in one call, row by row as two would
+            a = sample_categorical(torch.stack(logits, dim=2), u[:, :, t])  # [S, B, 2]
         obs, rewards, _, _, info = env.step(a.view(-1, 2), check=False)
         steps["actions"].append(a.view(-1, 2))
         steps["rewards"].append(rewards)
