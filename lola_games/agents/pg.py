@@ -272,18 +272,51 @@ class LOLADiCE(SampledLearner):
         if self.baseline == "batch-mean":
             rewards = centre_by_batch_mean(rewards)
         elif self.baseline == "value" and vals[learner] is not None:
-            values = rollout_values(vals[learner], params[learner]["value"], roll, learner)
-            values = values.detach()
+            values = self.baseline_values(ctx, learner, vals[learner],
+                                           params[learner]["value"], roll)
         objective = dice_objective(rewards, lp[learner], lp[1 - learner], ctx.gamma, values,
                                    self.baseline_form, use_magic_box=self.magic_box)
         return -objective.mean(-1).sum()
 
+    def baseline_values(self, ctx: Context, learner: int, module: Any, params: Params,
+                         roll: Rollout | CoinRollout) -> Tensor:
+        """``V(s_t)`` ``[S, B, T]`` of ``learner``'s states in ``roll``, detached (the
+        baseline). This agent's own values are computed with their graph to a leaf copy of
+        ``params``, kept in ``roll.memo`` for `value_grads` on the same episodes."""
+        if learner != ctx.player:
+            return rollout_values(module, params, roll, learner).detach()
+        with torch.enable_grad():
+            leaf = detach(params, requires_grad=True)
+            values = rollout_values(module, leaf, roll, learner)
+        roll.memo[("values", learner)] = (tuple(params.values()), leaf, values)
+        return values.detach()
+
+    def value_error(self, ctx: Context, values: Tensor, roll: Rollout | CoinRollout
+                    ) -> Tensor:
+        """MSE between ``values [S, B, T]`` and the discounted returns-to-go; summed over
+        seeds."""
+        returns = discounted_returns(roll.rewards[..., ctx.player], ctx.gamma)
+        return ((values - returns) ** 2).mean(dim=(-1, -2)).sum()
+
     def value_loss(self, ctx: Context, params: Params, roll: Rollout | CoinRollout) -> Tensor:
         """MSE between ``V(s_t)`` and the discounted returns-to-go; summed over seeds."""
-        p = ctx.player
-        returns = discounted_returns(roll.rewards[..., p], ctx.gamma)
-        values = rollout_values(self.modules(ctx.game)[1], params, roll, p)
-        return ((values - returns) ** 2).mean(dim=(-1, -2)).sum()
+        values = rollout_values(self.modules(ctx.game)[1], params, roll, ctx.player)
+        return self.value_error(ctx, values, roll)
+
+    def value_grads(self, ctx: Context, params: Params, roll: Rollout | CoinRollout
+                    ) -> Params:
+        """Gradients of `value_loss` at ``params``, from the forward pass that the baseline
+        of the DiCE objective made on ``roll`` with these same tensors when there was one
+        (the same numbers: one pass instead of two)."""
+        seen = roll.memo.get(("values", ctx.player))
+        if seen is not None and len(seen[0]) == len(params) and all(
+                a is b for a, b in zip(seen[0], params.values(), strict=True)):
+            leaf, values = seen[1], seen[2]
+        else:
+            leaf = detach(params, requires_grad=True)
+            values = rollout_values(self.modules(ctx.game)[1], leaf, roll, ctx.player)
+        loss = self.value_error(ctx, values, roll)
+        return dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values())), strict=True))
 
     # -- the update ------------------------------------------------------------------------
     def players(self, own: AgentParams, other: ParamTree, ctx: Context
@@ -311,12 +344,10 @@ class LOLADiCE(SampledLearner):
         step without the ``"value"`` baseline): new value params and Adam state."""
         if self.baseline != "value":
             return own["value"], state
-        value = detach(own["value"], requires_grad=True)
-        loss_v = self.value_loss(ctx, value, roll)
-        vgrads = dict(zip(value, torch.autograd.grad(loss_v, list(value.values())), strict=True))
+        vgrads = self.value_grads(ctx, own["value"], roll)
         adam = Adam(self.lr_v)
-        state = adam.init(value) if reset else state
-        new, state = adam.step(detach(value), vgrads, state)
+        state = adam.init(own["value"]) if reset else state
+        new, state = adam.step(detach(own["value"]), vgrads, state)
         return dict(new), state
 
     def update(self, own: AgentParams, other: ParamTree, state: Any, ctx: Context

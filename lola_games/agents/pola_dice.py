@@ -335,9 +335,10 @@ class POLADiCE(LOLADiCE):
         for _ in range(self.outer_steps):
             theta, opt_state, roll = _step(optimizer, theta, opt_state, objective, value)
             if self.baseline == "value":  # the value function learns on the outer rollouts
-                value, value_state, _ = _step(
-                    value_adam, value, value_state,
-                    lambda v, r: (self.value_loss(ctx, v, r), None), roll)
+                with torch.enable_grad():
+                    grads = self.value_grads(ctx, value, roll)
+                new_value, value_state = value_adam.step(detach(value), grads, value_state)
+                value = param_dict(new_value)
         return {**own, "policy": theta, "value": value}, state
 
 

@@ -69,6 +69,11 @@ Placement = Callable[[Tensor, "torch.Generator | None"], Tensor]
 TABLE_BYTES = 4 << 20
 """Largest total size of the lookup tables of the board-table way of stepping."""
 
+BOARD_TABLES: dict[tuple[CoinGame, str, torch.dtype], dict[str, Tensor] | None] = {}
+"""The board tables built so far, by ``(game, device, dtype)``: every env of the same game
+on the same device reads the same ones (they are only ever read), so a sampler that makes a
+new env for each batch of episodes builds them once."""
+
 
 class BatchedCoinGame:
     """``batch_size`` Coin Games stepped together as tensors.
@@ -131,7 +136,7 @@ class BatchedCoinGame:
         mine = owner[:, None] == torch.arange(2, device=self.device)
         picked = torch.stack([on & mine, on & ~mine], dim=-1)  # [8, player, own/other]
         self._rewards, self._picked = RowLookup(rewards), RowLookup(picked)
-        self._tables = self._board_tables() if placement is None else None
+        self._tables = self._shared_board_tables() if placement is None else None
 
         self._round = 0
         self._done = False
@@ -184,12 +189,26 @@ class BatchedCoinGame:
         nc = self.game.n_cells
         return board // (2 * nc * nc), board // (2 * nc) % nc, board // 2 % nc, board % 2
 
+    def _shared_board_tables(self) -> dict[str, Tensor] | None:
+        """`_board_tables` of this game, device and dtype, built once (`BOARD_TABLES`)."""
+        if self._table_bytes() > TABLE_BYTES:
+            return None
+        key = (self.game, str(self.device), self.dtype)
+        if key not in BOARD_TABLES:
+            BOARD_TABLES[key] = self._board_tables()
+        return BOARD_TABLES[key]
+
+    def _table_bytes(self) -> int:
+        """The size of `_board_tables` in bytes."""
+        nc = self.game.n_cells
+        n_boards = 2 * nc**3
+        return n_boards * (16 + self._draws) * 8 + n_boards * 8 * nc * self.dtype.itemsize
+
     def _board_tables(self) -> dict[str, Tensor] | None:
         """Lookup tables of every board (see the module docstring), or None if too large."""
         g, nc, L = self.game, self.game.n_cells, self._draws
         n_boards = 2 * nc**3
-        size = n_boards * (16 + L) * 8 + n_boards * 8 * nc * self.dtype.itemsize
-        if size > TABLE_BYTES:
+        if self._table_bytes() > TABLE_BYTES:
             return None
         boards = torch.arange(n_boards, device=self.device)
         # moves: by board * 16 + joint action a0 * 4 + a1 -> board after moving * 8 + event
@@ -226,6 +245,19 @@ class BatchedCoinGame:
     def cells(self) -> Tensor:
         """The boards ``[B, 3]`` (long, a new tensor): player 0's, player 1's, the coin's cell."""
         return torch.stack(self._boards()[:3], dim=1)
+
+    @property
+    def board_codes(self) -> Tensor | None:
+        """The boards as single integers ``[B]`` (long) when the env steps by its board
+        tables, else ``None``; `decode_boards` turns them into ``cells`` and ``coin_owner``
+        (a sampler can keep one integer per board and round and decode them all at once)."""
+        return self._board if self._tables is not None else None
+
+    def decode_boards(self, codes: Tensor) -> tuple[Tensor, Tensor]:
+        """``(cells [..., 3], coin_owner [...])`` (long) of board codes ``[...]`` (from
+        `board_codes`)."""
+        p0, p1, coin, owner = self._decode(codes)
+        return torch.stack([p0, p1, coin], dim=-1), owner
 
     @property
     def coin_owner(self) -> Tensor:

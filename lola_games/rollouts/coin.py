@@ -113,18 +113,19 @@ def sample_coin_rollout(
     steppers = [stepper(p, pr, r) for p, pr, r in zip(policies, params, records, strict=True)]
     grad = torch.is_grad_enabled()
     logits_t: list[list[Tensor]] = [[], []]
+    codes: list[Tensor] = []  # the boards as integers, decoded once at the end
     for t in range(length):
-        steps["cells"].append(env.cells)
-        steps["coin_owner"].append(env.coin_owner)
-        actions = []
+        record_boards(env, steps, codes)
+        logits = []
         for i in range(2):
             o = obs[:, i].view(n_seeds, batch_size, 1, *game.obs_shape)
             with torch.set_grad_enabled(grad and records[i]):
-                logits, hidden[i] = steppers[i](o, hidden[i])
+                logits_i, hidden[i] = steppers[i](o, hidden[i])
             if records[i]:
-                logits_t[i].append(logits)
-            actions.append(sample_categorical(logits[:, :, 0].detach(), u[:, :, t, i]))
-        a = torch.stack(actions, dim=-1)  # [S, B, 2]
+                logits_t[i].append(logits_i)
+            logits.append(logits_i[:, :, 0])
+        with torch.no_grad():  # both players' draws in one call, row by row as two would
+            a = sample_categorical(torch.stack(logits, dim=2), u[:, :, t])  # [S, B, 2]
         obs, rewards, _, _, info = env.step(a.view(-1, 2), check=False)
         steps["actions"].append(a.view(-1, 2))
         steps["rewards"].append(rewards)
@@ -132,12 +133,31 @@ def sample_coin_rollout(
         steps["picked_other"].append(info["picked_other"])
     out = {
         k: torch.stack(v, dim=1).view(n_seeds, batch_size, length, *v[0].shape[1:])
-        for k, v in steps.items()
+        for k, v in steps.items() if v
     }
+    if codes:
+        cells, owner = env.decode_boards(torch.stack(codes, dim=1))
+        out["cells"] = cells.view(n_seeds, batch_size, length, 3)
+        out["coin_owner"] = owner.view(n_seeds, batch_size, length)
     recorded = tuple(torch.cat(lg, dim=2) if lg else None for lg in logits_t)
     used = tuple(tuple(p.values()) if r else () for p, r in zip(params, records, strict=True))
-    return CoinRollout(game=game, **out, logits=(recorded[0], recorded[1]),
-                       sampled_with=(used[0], used[1]))
+    return CoinRollout(game=game, cells=out["cells"], coin_owner=out["coin_owner"],
+                       actions=out["actions"], rewards=out["rewards"],
+                       picked_own=out["picked_own"], picked_other=out["picked_other"],
+                       logits=(recorded[0], recorded[1]), sampled_with=(used[0], used[1]))
+
+
+def record_boards(env: BatchedCoinGame, steps: dict[str, list[Tensor]], codes: list[Tensor]
+                  ) -> None:
+    """Keep the boards before a round: their integer codes ``[B]`` in ``codes`` when the
+    env has them (`BatchedCoinGame.board_codes`), else ``cells`` and ``coin_owner`` in
+    ``steps``."""
+    board = env.board_codes
+    if board is not None:
+        codes.append(board)
+    else:
+        steps["cells"].append(env.cells)
+        steps["coin_owner"].append(env.coin_owner)
 
 
 def stepper(policy: nn.Module, params: ParamDict, records: bool) -> SeedStepper:

@@ -4,6 +4,7 @@ the Coin Game's rollouts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -36,6 +37,9 @@ class CoinRollout:
             (`lola_games.rollouts.coin.sample_coin_rollout`), so that log-probabilities
             need not be recomputed (`logits_of`).
         sampled_with: per player, the parameter tensors the logits were computed with.
+        memo: what a learner computed from these episodes and uses twice, by a key of its
+            own (the learners of `lola_games.agents.pg` keep their value baseline's forward
+            pass here for the value function's step on the same episodes).
     """
 
     game: CoinGame
@@ -48,6 +52,7 @@ class CoinRollout:
     logits: tuple[Tensor | None, Tensor | None] = (None, None)
     sampled_with: tuple[tuple[Tensor, ...], tuple[Tensor, ...]] = field(
         default=((), ()), repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def logits_of(self, player: int, params: ParamDict) -> Tensor | None:
         """The recorded logits ``[S, B, T, 4]`` of ``player`` when they were computed with

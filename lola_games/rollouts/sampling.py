@@ -8,8 +8,8 @@ estimates on them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -74,13 +74,15 @@ class Rollout:
 
     ``states[..., t, i]`` is the memory-one state player ``i`` observed before round ``t``
     (0 = start, ``1 + own * n + other``), ``actions[..., t, i]`` its action and
-    ``rewards[..., t, i]`` its reward; all ``[S, B, T, 2]``.
+    ``rewards[..., t, i]`` its reward; all ``[S, B, T, 2]``. ``memo`` holds what a learner
+    computed from these episodes and uses twice, by a key of its own (as `CoinRollout`'s).
     """
 
     states: Tensor
     actions: Tensor
     rewards: Tensor
     n_actions: int
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def obs(self, player: int, dtype: torch.dtype = torch.float32) -> Tensor:
         """One-hot observations ``[S, B, T, n * n + 1]`` of ``player``."""

@@ -29,7 +29,7 @@ from lola_games.rollouts import (
     seed_forward,
 )
 from lola_games.rollouts.coin import coin_metrics, sample_coin_rollout
-from lola_games.rollouts.games import build_modules
+from lola_games.rollouts.games import build_modules, sample_game_rollout
 from lola_games.runner.outcomes import outcome_shares, summary_line
 from lola_games.runner.run import load_run
 from lola_games.runner.training import train
@@ -360,3 +360,31 @@ def test_cuda_coin_game_run(policy):
     assert run.metrics["own_coin_share"].shape == (3, 2, 4)
     params = run.final_params[0]["policy"]
     assert all(v.device.type == "cuda" and torch.isfinite(v).all() for v in params.values())
+
+
+def test_value_step_reuses_the_baselines_forward_pass_with_the_same_gradients():
+    """`LOLADiCE.value_grads` on a rollout whose baseline values were computed with the same
+    value params reuses that forward pass (kept in ``roll.memo``) and gives exactly the
+    gradients of a fresh pass; other params, or the opponent's baseline, leave no reuse."""
+    agent = LOLADiCE(**{**POLA_COIN, "hidden_size": 8, "batch_size": 4, "rollout_len": 6})
+    game = CoinGame(3, 50)
+    params = [agent.init_params(2, torch.Generator().manual_seed(i), "cpu", game=game,
+                                player=i) for i in range(2)]
+    policy, value = agent.modules(game)
+    roll = sample_game_rollout(game, [policy, policy], [p["policy"] for p in params], 4, 6,
+                               torch.Generator().manual_seed(5))
+    ctx = Context(game, 0.96, 0, torch.Generator(), torch.device("cpu"), agent)
+    fresh = agent.value_grads(ctx, params[0]["value"], roll)
+    agent.baseline_values(ctx, 1, value, params[1]["value"], roll)  # the opponent's: not kept
+    assert roll.memo == {}
+    baseline = agent.baseline_values(ctx, 0, value, params[0]["value"], roll)
+    assert not baseline.requires_grad
+    torch.testing.assert_close(baseline, rollout_values(value, params[0]["value"], roll, 0),
+                               rtol=0, atol=0)
+    assert ("values", 0) in roll.memo
+    reused = agent.value_grads(ctx, params[0]["value"], roll)
+    copied = agent.value_grads(ctx, {k: v.clone() for k, v in params[0]["value"].items()}, roll)
+    for key, grad in fresh.items():
+        assert grad.abs().sum() > 0, key
+        assert torch.equal(reused[key], grad), key
+        assert torch.equal(copied[key], grad), key
