@@ -120,7 +120,8 @@ def ref_update(agent, game, params, target, ep, opponent, hp):
             grads = [g / norm * hp["clip"] for g in grads]
         new = {}
         for k, g in zip(keys, grads, strict=True):
-            new[k], _, _ = ref_adam(params[k][s], g, hp["lr_actor"], 1, 0.0, 0.0)
+            lr = hp["lr_actor_value"] if k.startswith("value/") else hp["lr_actor"]
+            new[k], _, _ = ref_adam(params[k][s], g, lr, 1, 0.0, 0.0)
         # critic (agent_qvalue_loss, mode "mean"), on the params after the actor step
         vleaf = {k: new[k].clone().requires_grad_(True) for k in keys if k.startswith("value/")}
         tgt = {k: target[k][s] for k in keys}
@@ -174,7 +175,9 @@ def test_one_update_matches_the_reference_float64(case):
     flat = {f"{part}/{k}": v for part in ("policy", "value") for k, v in params[part].items()}
     hp = {"gamma": GAMMA, "lam": agent.dice_discount, "temp": agent.softmax_temp,
           "beta": agent.entropy_beta, "weight": agent.shaping_weight, "clip": agent.clip_norm,
-          "lr_actor": agent.lr_actor, "lr_critic": agent.lr_critic}
+          "lr_actor": agent.lr_actor, "lr_critic": agent.lr_critic,
+          "lr_actor_value": agent.lr_actor if agent.lr_actor_value is None
+          else agent.lr_actor_value}
     ref = ref_update(agent, game, flat, fresh["target"], ep, opponent, hp)
     for key, want in ref.items():
         part, name = key.split("/", 1)
@@ -318,8 +321,9 @@ def test_ipd_shaping_turns_the_policy_towards_reciprocity():
     """With the critic trained first, LOQA's shaping term turns the uniform policy towards
     reciprocity: the gap ``(P(C|CC) - P(C|CD)) + (P(C|DC) - P(C|DD))`` (cooperating more
     after the other cooperated than after it defected) exceeds 0.04 in all 8 seeds (measured
-    0.056 to 0.113), while the same steps without the shaping term leave it negative in all
-    8 (measured -0.052 to -0.033). Full reciprocity (P(C|CC) near 1, P(C|CD) near 0) takes
+    0.285 to 0.328; 0.056 to 0.113 while the actor step moved the critic at ``lr_actor``
+    too), while the same steps without the shaping term leave it negative in all 8
+    (measured -0.054 to -0.033). Full reciprocity (P(C|CC) near 1, P(C|CD) near 0) takes
     far longer than a test (see docs/papers/loqa.md)."""
     gaps = []
     for probs in _shaped_and_plain():
