@@ -11,11 +11,9 @@ policy ``pi`` and critic ``Q`` (both in its params; ``V(s) = sum_a pi(a|s) Q(s, 
 1. **Opponents.** Every ``buffer_every`` updates the current params are pushed into a
    replay buffer of past selves (at most ``buffer_capacity``, oldest dropped); each of the
    ``B`` episodes then gets its own opponent drawn uniformly from the buffer, the
-   opponent's policy and critic together. With ``buffer_capacity = 0`` the opponent is the
-   current self (held constant). With ``self_play=False`` the buffer holds the other
-   player's params instead (it must be a `LOQA` learner with the same networks).
-2. **Episodes** of ``T`` rounds (``epsilon``: both players act uniformly at random with
-   that probability).
+   opponent's policy and critic together (``buffer_capacity = 0``: the current self, held
+   constant; ``self_play=False``: the other player's params, a `LOQA` with our networks).
+2. **Episodes** of ``T`` rounds (``epsilon``: both act uniformly at random that often).
 3. **Actor step** on the own terms plus the shaping term, per episode (mean over rounds,
    then over episodes)::
 
@@ -33,17 +31,16 @@ policy ``pi`` and critic ``Q`` (both in its params; ``V(s) = sum_a pi(a|s) Q(s, 
    L_ent + shaping_weight L_op`` with respect to **all** of the learner's params is taken
    (as in the original, ``A_t`` is not detached, so the actor step also moves the critic),
    clipped to global norm ``clip_norm`` per seed (0: no clipping), and one Adam step of
-   ``lr_actor`` is taken.
+   ``lr_actor`` is taken (of ``lr_actor_value`` on the critic's params).
 4. **Critic step** (after the actor step, on the same episodes): one Adam step of
    ``lr_critic`` on ``mean_t huber(Q(s_t, a_t) - y_t)`` with ``y_t = r_t + gamma
    Qbar(s_{t+1}, a_{t+1})`` and ``y_{T-1} = r_{T-1} + gamma Vbar(s_T)``, where ``Qbar`` and
    ``Vbar`` come from the target params, an exponential moving average (``target_ema``) of
    all params updated after each critic step.
 
-The original's networks are in `lola_games.rollouts.loqa_nets`; `LOQA_IPD` and `LOQA_COIN`
-(`lola_games.agents.published`) hold the paper's settings. The replay buffer, the Adam
-states, the target params and the step count live in the agent's ``state``, so a resumed
-run repeats an uninterrupted one exactly.
+Networks: `lola_games.rollouts.loqa_nets`; settings of the paper: `LOQA_IPD`, `LOQA_COIN`
+(`lola_games.agents.published`). The buffer, Adam states, target params and step count live
+in the agent's ``state``, so a resumed run repeats an uninterrupted one exactly.
 """
 
 from __future__ import annotations
@@ -83,6 +80,8 @@ class LOQASettings(SampledSettings):
         critic_hidden_size: width of the critic (``None``: 64 on the Coin Game, 16 on a
             matrix game, as in the original).
         lr_actor, lr_critic: Adam step sizes of the actor and critic steps.
+        lr_actor_value: the actor step's size on the critic's params (``None``:
+            ``lr_actor``); 0.001 as the original's IPD run (`LOQA_IPD`).
         entropy_beta: weight of the entropy term.
         shaping_weight: weight of the shaping term (``opponent_differentiation_weight``).
         clip_norm: global-norm clip of the actor gradient per seed (0: none).
@@ -105,6 +104,7 @@ class LOQASettings(SampledSettings):
     critic_hidden_size: int | None = None
     lr_actor: float = 0.002
     lr_critic: float = 0.01
+    lr_actor_value: float | None = 0.001
     entropy_beta: float = 0.0
     shaping_weight: float = 1.0
     clip_norm: float = 0.0
@@ -120,8 +120,10 @@ class LOQASettings(SampledSettings):
         super().__post_init__()
         if self.critic_hidden_size is not None:
             check_count("critic_hidden_size", self.critic_hidden_size)
-        for name in ("lr_actor", "lr_critic", "entropy_beta", "shaping_weight", "clip_norm"):
-            object.__setattr__(self, name, check_rate(name, getattr(self, name)))
+        for name in ("lr_actor", "lr_actor_value", "lr_critic", "entropy_beta",
+                     "shaping_weight", "clip_norm"):
+            if name != "lr_actor_value" or self.lr_actor_value is not None:
+                object.__setattr__(self, name, check_rate(name, getattr(self, name)))
         temp = check_rate("softmax_temp", self.softmax_temp)
         if temp <= 0:
             raise ValueError(f"softmax_temp must be > 0, got {self.softmax_temp!r}")
@@ -201,11 +203,8 @@ def _flat(params: AgentParams) -> ParamDict:
 
 
 def _nested(flat: ParamDict) -> AgentParams:
-    out: AgentParams = {"policy": {}, "value": {}}
-    for key, v in flat.items():
-        part, name = key.split("/", 1)
-        out[part][name] = v
-    return out
+    return {part: {k.split("/", 1)[1]: v for k, v in flat.items() if k.startswith(part + "/")}
+            for part in ("policy", "value")}
 
 
 def clip_per_seed(grads: ParamDict, max_norm: float) -> ParamDict:
@@ -221,10 +220,8 @@ def clip_per_seed(grads: ParamDict, max_norm: float) -> ParamDict:
 class LOQA(SampledLearner):
     """LOQA (module docstring) over a policy module and a Q-value critic.
 
-    On the IPD the policy is a memory-one table (``"tabular"``; the original's logits
-    table has two logits per state, which under Adam is the same as one logit with twice
-    the step size, see `LOQA_IPD`); on the Coin Game ``"loqa-gru"``
-    (`lola_games.rollouts.loqa_nets.LOQACoinActor`). Settings: `LOQASettings`.
+    On the IPD the policy is a memory-one table (``"tabular"``, see `LOQA_IPD`), on the
+    Coin Game ``"loqa-gru"`` (`lola_games.rollouts.loqa_nets.LOQACoinActor`).
 
     Raises:
         ValueError: an option out of range or of the wrong type.
@@ -352,10 +349,13 @@ class LOQA(SampledLearner):
             loss = (pg + s.entropy_beta * ent + s.shaping_weight * shaping).sum()
             grads = dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values()),
                                                        allow_unused=True), strict=True))
-        grads = {k: torch.zeros_like(flat[k]) if g is None else g for k, g in grads.items()}
-        new, adam_state = Adam(s.lr_actor).step(flat, clip_per_seed(grads, s.clip_norm),
-                                                adam_state)
-        return param_dict(new), adam_state
+        grads = clip_per_seed({k: torch.zeros_like(flat[k]) if g is None else g
+                               for k, g in grads.items()}, s.clip_norm)
+        new, new_state = Adam(s.lr_actor).step(flat, grads, adam_state)
+        if s.lr_actor_value not in (None, s.lr_actor):  # Adam is elementwise: the critic's
+            value = param_dict(Adam(s.lr_actor_value).step(flat, grads, adam_state)[0])
+            new = {**param_dict(new), **{k: value[k] for k in value if k.startswith("value/")}}
+        return param_dict(new), new_state
 
     def critic_step(self, flat: ParamDict, target: ParamDict, adam_state: Any, ep: Episodes,
                     ctx: Context) -> tuple[ParamDict, Any]:

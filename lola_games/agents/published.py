@@ -167,9 +167,10 @@ epsilon-greedy exploration (0.2) of that command is not done."""
 
 LOQA_IPD: dict[str, Any] = {
     "policy": "tabular", "init": "zeros", "batch_size": 2048, "rollout_len": 50,
-    "metric": "reward", "lr_actor": 0.002, "lr_critic": 0.01, "entropy_beta": 0.0,
-    "shaping_weight": 1.0, "clip_norm": 0.0, "softmax_temp": 1.0, "dice_discount": 0.9,
-    "target_ema": 0.99, "epsilon": 0.2, "buffer_capacity": 0, "self_play": True,
+    "metric": "reward", "lr_actor": 0.002, "lr_actor_value": 0.001, "lr_critic": 0.01,
+    "entropy_beta": 0.0, "shaping_weight": 1.0, "clip_norm": 0.0, "softmax_temp": 1.0,
+    "dice_discount": 0.9, "target_ema": 0.99, "epsilon": 0.2, "buffer_capacity": 0,
+    "self_play": True,
 }
 """LOQA on the IPD as in the authors' code (MiladInk/loqa ``ipd.py`` with
 ``conf/ipd_conf/ipd_config.yaml``, ``hp/logits.yaml`` and the README's IPD command): 2048
@@ -179,13 +180,15 @@ and no entropy bonus, critic Adam 1e-2 (an MLP of 2 x 16 ReLU units over the las
 the round index; ``qvalue.mode=mean``, target EMA 0.99), loaded-DiCE with discount 0.9,
 softmax temperature 1, logits starting at 0. The original's table has two logits per state
 (a softmax); Adam on that table moves the log-odds exactly as Adam of twice the step on one
-logit per state, hence ``lr_actor`` 0.002 here."""
+logit per state, hence ``lr_actor`` 0.002 here; the same Adam step also moves the critic
+(the advantage is not detached), at the original's 0.001 (``lr_actor_value``)."""
 
 
 LOQA_COIN: dict[str, Any] = {
     "policy": "loqa-gru", "hidden_size": 128, "critic_hidden_size": 64, "batch_size": 512,
-    "rollout_len": 50, "metric": "reward", "lr_actor": 0.001, "lr_critic": 0.01,
-    "entropy_beta": 0.1, "shaping_weight": 1.0, "clip_norm": 1.0, "softmax_temp": 1.0,
+    "rollout_len": 50, "metric": "reward", "lr_actor": 0.001, "lr_actor_value": None,
+    "lr_critic": 0.01, "entropy_beta": 0.1, "shaping_weight": 1.0, "clip_norm": 1.0,
+    "softmax_temp": 1.0,
     "dice_discount": 0.9, "target_ema": 0.99, "epsilon": 0.0, "buffer_capacity": 10000,
     "buffer_every": 10, "self_play": True,
 }
