@@ -70,7 +70,7 @@ def coin_row(batch: int) -> Row:
         work=f"Coin Game env, B = {batch}, {COIN_ROUNDS} rounds",
         peer="JaxMARL coin_game",
         peer_cmd=worker("jaxmarl_coin", *args),
-        ours_cmd=worker("ours_coin", *args),
+        ours_cmd=worker("ours_env", "--game", "coin", *args),
         settings=COIN_SETTINGS,
         differences=COIN_DIFFERENCES,
     )
@@ -82,7 +82,7 @@ def ipd_row(batch: int) -> Row:
         work=f"IPD env, B = {batch}, {IPD_ROUNDS} rounds",
         peer="pax IteratedMatrixGame",
         peer_cmd=worker("pax_ipd", *args, "--payoffs", IPD_PAYOFFS),
-        ours_cmd=worker("ours_ipd", *args),
+        ours_cmd=worker("ours_env", "--game", "ipd", *args),
         settings=IPD_SETTINGS,
         differences=IPD_DIFFERENCES,
     )
