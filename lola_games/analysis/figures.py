@@ -22,8 +22,8 @@ from lola_games.analysis.runs import RunLike, as_runs, metric, metric_label, met
 from lola_games.core.files import save_figure_file
 from lola_games.runner.run import Run
 
-__all__ = ["BANDS", "band_edges", "plot_learning_curves", "plot_joint_scores", "plot_policies",
-           "save_figure"]
+__all__ = ["BANDS", "band_edges", "plot_learning_curves", "plot_curve_panels",
+           "plot_joint_scores", "plot_policies", "save_figure"]
 
 BANDS = ("std", "ci95")
 """Shaded band across seeds: ``std`` = mean +- one standard deviation; ``ci95`` = mean +-
@@ -110,6 +110,43 @@ def plot_learning_curves(
     ax.set_title(title if title is not None else game.description or game.name)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+
+def plot_curve_panels(
+    runs: RunLike | Iterable[RunLike],
+    curves: Sequence[tuple[str, str]],
+    title: str,
+    *,
+    ylabel: str = "{label}\nmean, band = std over seeds",
+    targets: Sequence[float | None] | None = None,
+    panel_width: float = 5.5,
+    height: float = 4.2,
+) -> Figure:
+    """One panel per ``(metric, label)`` of ``curves``, side by side: `plot_learning_curves`
+    of every run with a ``"std"`` band, the axes titled ``label``.
+
+    Args:
+        runs: runs or run directories, all of the same game.
+        curves: ``(metric_name, label)`` per panel.
+        title: the figure's title.
+        ylabel: each panel's y label, with ``{label}`` replaced by its label.
+        targets: a level per panel drawn as a red dash-dotted line (``None``: none), e.g. a
+            result the runs aim at.
+        panel_width: inches per panel.
+        height: the figure's height in inches.
+    """
+    runs = as_runs(runs)
+    fig = Figure(figsize=(panel_width * len(curves), height), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(curves)))
+    levels = list(targets) if targets is not None else [None] * len(curves)
+    for ax, (name, label), level in zip(axes, curves, levels, strict=True):
+        plot_learning_curves(runs, name, ax=ax, band="std", title=label)
+        if level is not None:
+            ax.axhline(level, color="tab:red", ls="-.", lw=0.8)
+        ax.set_ylabel(ylabel.format(label=label))
+    fig.suptitle(title)
     return fig
 
 

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from matplotlib.figure import Figure
-
 from lola_games.agents.published import AA_COIN
-from lola_games.analysis import plots as plotting
 from lola_games.analysis.evaluation_plots import plot_evaluation
+from lola_games.analysis.figures import plot_curve_panels
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.runner.run import Run
 
@@ -53,14 +51,11 @@ CURVES = (("own_coin_share", "own-coin share"), ("value", "reward per round"))
 
 def _figures(runs: dict[str, Run], size: str) -> dict[str, Any]:
     ordered = list(runs.values())
-    fig = Figure(figsize=(11.0, 4.2), layout="constrained")
-    axes = fig.subplots(1, 2)
-    for ax, (name, label) in zip(axes, CURVES, strict=True):
-        plotting.plot_learning_curves(ordered, name, ax=ax, band="std", title=label)
-        ax.set_ylabel(f"{label}\nmean of both players, band = std over seeds")
     setting = ordered[0].config["agents"][0]["hparams"]
-    fig.suptitle(f"Advantage Alignment and PPO, Coin Game 3 x 3 ({setting['batch_size']} "
-                 f"episodes of {setting['rollout_len']} rounds, size {size})")
+    fig = plot_curve_panels(
+        ordered, CURVES, f"Advantage Alignment and PPO, Coin Game 3 x 3 "
+        f"({setting['batch_size']} episodes of {setting['rollout_len']} rounds, size {size})",
+        ylabel="{label}\nmean of both players, band = std over seeds")
     evaluation = plot_evaluation(ordered, "Advantage Alignment and PPO against themselves, "
                                  "always-cooperate, always-defect and a PPO exploiter")
     return {"aa_coin": fig, "aa_evaluation": evaluation}

@@ -15,10 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from lola_games.agents.published import POLA_COIN
-from lola_games.analysis import plots as plotting
+from lola_games.analysis.figures import plot_curve_panels
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.runner.run import Run
 
@@ -73,18 +72,13 @@ def _coin_rows(runs: dict[str, Run]) -> dict[str, list[dict[str, Any]]]:
 def _coin_figures(runs: dict[str, Run], size: str) -> dict[str, Any]:
     ordered = list(runs.values())
     setting = ordered[0].config["agents"][0]["hparams"]
-    fig = Figure(figsize=(15.0, 4.4), layout="constrained")
-    axes = fig.subplots(1, 3)
-    for ax, (name, label) in zip(axes, (
-            ("own_coin_share", "own-coin share (mean of both players)"),
-            ("value", "reward per round (mean of both players)"),
-            ("coins_per_round", "coins per round (mean of both players)")), strict=True):
-        plotting.plot_learning_curves(ordered, name, ax=ax, band="std", title=label)
-        ax.set_ylabel(f"{label}\nmean, band = std over seeds")
-    fig.suptitle(
+    fig = plot_curve_panels(
+        ordered, (("own_coin_share", "own-coin share (mean of both players)"),
+                  ("value", "reward per round (mean of both players)"),
+                  ("coins_per_round", "coins per round (mean of both players)")),
         f"Coin Game 3 x 3: NL-PG, LOLA-DiCE, LOLA-DiCE-OM ({setting['policy']}, "
         f"{setting['batch_size']} episodes of {setting['rollout_len']} rounds, "
-        f"{setting['optimizer']} {setting['lr_out']:g})")
+        f"{setting['optimizer']} {setting['lr_out']:g})", panel_width=5.0, height=4.4)
     return {"coin_game": fig}
 
 

@@ -28,11 +28,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from lola_games.agents.published import AA_COIN, LOQA_COIN
-from lola_games.analysis import plots as plotting
 from lola_games.analysis.evaluation_plots import plot_evaluation
+from lola_games.analysis.figures import plot_curve_panels
 from lola_games.experiments.base import Experiment, RunSpec
 from lola_games.runner.run import Run
 
@@ -84,14 +83,10 @@ def _rows(runs: dict[str, Run]) -> dict[str, list[dict[str, Any]]]:
 def _figures(runs: dict[str, Run], size: str) -> dict[str, Any]:
     ordered = list(runs.values())
     setting = ordered[0].config["agents"][0]["hparams"]
-    fig = Figure(figsize=(11.0, 4.2), layout="constrained")
-    axes = fig.subplots(1, 2)
-    for ax, (name, label), line in zip(axes, CURVES, (0.8, 0.2), strict=True):
-        plotting.plot_learning_curves(ordered, name, ax=ax, band="std", title=label)
-        ax.axhline(line, color="tab:red", ls="-.", lw=0.8)
-        ax.set_ylabel(f"{label}\nmean of both learners, band = std over seeds")
-    fig.suptitle(f"LOQA, Coin Game 3 x 3 ({setting['batch_size']} episodes of "
-                 f"{setting['rollout_len']} rounds, size {size})")
+    fig = plot_curve_panels(
+        ordered, CURVES, f"LOQA, Coin Game 3 x 3 ({setting['batch_size']} episodes of "
+        f"{setting['rollout_len']} rounds, size {size})",
+        ylabel="{label}\nmean of both learners, band = std over seeds", targets=(0.8, 0.2))
     evaluation = plot_evaluation(ordered, "LOQA against itself, always-cooperate, "
                                  "always-defect and a PPO exploiter")
     return {"loqa_coin": fig, "loqa_evaluation": evaluation}

@@ -58,6 +58,20 @@ def test_band_widths(runs):
     np.testing.assert_allclose(hi95 - lo95, 2 * 1.96 * y.std(axis=1, ddof=1) / np.sqrt(6))
 
 
+def test_curve_panels(runs):
+    """One panel per curve with its label, the runs' means, a target line where given."""
+    fig = figures.plot_curve_panels(runs, (("joint", "joint"), ("value_0", "player 0")),
+                                    "both", ylabel="{label} per update", targets=(None, -1.5))
+    assert [ax.get_title() for ax in fig.axes] == ["joint", "player 0"]
+    assert [ax.get_ylabel() for ax in fig.axes] == ["joint per update", "player 0 per update"]
+    np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(),
+                               runs[0].joint_score.mean(axis=1))
+    reference = figures.plot_learning_curves(runs, "value_0")
+    extra = [ln for ln in fig.axes[1].get_lines() if list(ln.get_ydata()) == [-1.5, -1.5]]
+    assert len(fig.axes[1].get_lines()) == len(reference.axes[0].get_lines()) + 1 and extra
+    assert fig.get_suptitle() == "both"
+
+
 @pytest.mark.parametrize("name", list(plotting.METRICS))
 def test_every_metric_draws(runs, name):
     fig = plotting.plot_learning_curves(runs, name, band="ci95")
