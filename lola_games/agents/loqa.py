@@ -30,7 +30,7 @@ policy ``pi`` and critic ``Q`` (both in its params; ``V(s) = sum_a pi(a|s) Q(s, 
    ``R'_t`` in value and carries the DiCE gradient. The gradient of ``L_pg + entropy_beta
    L_ent + shaping_weight L_op`` with respect to **all** of the learner's params is taken
    (as in the original, ``A_t`` is not detached, so the actor step also moves the critic),
-   clipped to global norm ``clip_norm`` per seed (0: no clipping), and one Adam step of
+   clipped to global norm ``clip_grad_norm`` per seed (``None``: no clipping), and one Adam step of
    ``lr_actor`` is taken (of ``lr_actor_value`` on the critic's params).
 4. **Critic step** (after the actor step, on the same episodes): one Adam step of
    ``lr_critic`` on ``mean_t huber(Q(s_t, a_t) - y_t)`` with ``y_t = r_t + gamma
@@ -84,7 +84,8 @@ class LOQASettings(SampledSettings):
             ``lr_actor``); 0.001 as the original's IPD run (`LOQA_IPD`).
         entropy_beta: weight of the entropy term.
         shaping_weight: weight of the shaping term (``opponent_differentiation_weight``).
-        clip_norm: global-norm clip of the actor gradient per seed (0: none).
+        clip_grad_norm: global-norm clip of the actor gradient per seed (``None``: none;
+            the name and meaning of the actor-critic learners' setting).
         softmax_temp: temperature of the opponent's softmax over Q-values.
         dice_discount: ``lam`` of the loaded-DiCE returns.
         target_ema: decay of the target params' moving average.
@@ -107,7 +108,7 @@ class LOQASettings(SampledSettings):
     lr_actor_value: float | None = 0.001
     entropy_beta: float = 0.0
     shaping_weight: float = 1.0
-    clip_norm: float = 0.0
+    clip_grad_norm: float | None = None
     softmax_temp: float = 1.0
     dice_discount: float = 0.9
     target_ema: float = 0.99
@@ -121,9 +122,11 @@ class LOQASettings(SampledSettings):
         if self.critic_hidden_size is not None:
             check_count("critic_hidden_size", self.critic_hidden_size)
         for name in ("lr_actor", "lr_actor_value", "lr_critic", "entropy_beta",
-                     "shaping_weight", "clip_norm"):
-            if name != "lr_actor_value" or self.lr_actor_value is not None:
+                     "shaping_weight", "clip_grad_norm"):
+            if name not in ("lr_actor_value", "clip_grad_norm") or getattr(self, name) is not None:
                 object.__setattr__(self, name, check_rate(name, getattr(self, name)))
+        if self.clip_grad_norm is not None and self.clip_grad_norm <= 0:
+            raise ValueError(f"clip_grad_norm must be > 0 or None, got {self.clip_grad_norm!r}")
         temp = check_rate("softmax_temp", self.softmax_temp)
         if temp <= 0:
             raise ValueError(f"softmax_temp must be > 0, got {self.softmax_temp!r}")
@@ -207,10 +210,10 @@ def _nested(flat: ParamDict) -> AgentParams:
             for part in ("policy", "value")}
 
 
-def clip_per_seed(grads: ParamDict, max_norm: float) -> ParamDict:
+def clip_per_seed(grads: ParamDict, max_norm: float | None) -> ParamDict:
     """Gradients ``[S, ...]`` scaled so that each seed's global norm is at most
-    ``max_norm`` (as ``clip_grads_by_norm`` of the original; ``0``: unchanged)."""
-    if not max_norm:
+    ``max_norm`` (as ``clip_grads_by_norm`` of the original; ``None``: unchanged)."""
+    if max_norm is None:
         return grads
     norm = torch.stack([g.flatten(1).pow(2).sum(1) for g in grads.values()]).sum(0).sqrt()
     scale = torch.where(norm < max_norm, torch.ones_like(norm), max_norm / norm)
@@ -350,7 +353,7 @@ class LOQA(SampledLearner):
             grads = dict(zip(leaf, torch.autograd.grad(loss, list(leaf.values()),
                                                        allow_unused=True), strict=True))
         grads = clip_per_seed({k: torch.zeros_like(flat[k]) if g is None else g
-                               for k, g in grads.items()}, s.clip_norm)
+                               for k, g in grads.items()}, s.clip_grad_norm)
         new, new_state = Adam(s.lr_actor).step(flat, grads, adam_state)
         if s.lr_actor_value not in (None, s.lr_actor):  # Adam is elementwise: the critic's
             value = param_dict(Adam(s.lr_actor_value).step(flat, grads, adam_state)[0])

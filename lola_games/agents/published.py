@@ -168,7 +168,7 @@ epsilon-greedy exploration (0.2) of that command is not done."""
 LOQA_IPD: dict[str, Any] = {
     "policy": "tabular", "init": "zeros", "batch_size": 2048, "rollout_len": 50,
     "metric": "reward", "lr_actor": 0.002, "lr_actor_value": 0.001, "lr_critic": 0.01,
-    "entropy_beta": 0.0, "shaping_weight": 1.0, "clip_norm": 0.0, "softmax_temp": 1.0,
+    "entropy_beta": 0.0, "shaping_weight": 1.0, "clip_grad_norm": None, "softmax_temp": 1.0,
     "dice_discount": 0.9, "target_ema": 0.99, "epsilon": 0.2, "buffer_capacity": 0,
     "self_play": True,
 }
@@ -187,7 +187,7 @@ logit per state, hence ``lr_actor`` 0.002 here; the same Adam step also moves th
 LOQA_COIN: dict[str, Any] = {
     "policy": "loqa-gru", "hidden_size": 128, "critic_hidden_size": 64, "batch_size": 512,
     "rollout_len": 50, "metric": "reward", "lr_actor": 0.001, "lr_actor_value": None,
-    "lr_critic": 0.01, "entropy_beta": 0.1, "shaping_weight": 1.0, "clip_norm": 1.0,
+    "lr_critic": 0.01, "entropy_beta": 0.1, "shaping_weight": 1.0, "clip_grad_norm": 1.0,
     "softmax_temp": 1.0,
     "dice_discount": 0.9, "target_ema": 0.99, "epsilon": 0.0, "buffer_capacity": 10000,
     "buffer_every": 10, "self_play": True,

@@ -146,11 +146,11 @@ def ref_update(agent, game, params, target, ep, opponent, hp):
 
 CASES = {
     "ipd": ("ipd", dict(batch_size=5, rollout_len=7, buffer_capacity=3, buffer_every=1,
-                        clip_norm=0.05, entropy_beta=0.1, softmax_temp=0.7, init="normal",
+                        clip_grad_norm=0.05, entropy_beta=0.1, softmax_temp=0.7, init="normal",
                         init_scale=0.5)),
     "coin": (CoinGame(grid_size=3, max_cycles=8),
              dict(policy="loqa-gru", hidden_size=5, critic_hidden_size=4, batch_size=3,
-                  rollout_len=6, buffer_capacity=2, buffer_every=1, clip_norm=1.0,
+                  rollout_len=6, buffer_capacity=2, buffer_every=1, clip_grad_norm=1.0,
                   entropy_beta=0.1, epsilon=0.1, lr_actor=0.01, lr_critic=0.02)),
 }
 
@@ -176,7 +176,7 @@ def test_one_update_matches_the_reference_float64(case):
     new, new_state = agent.learn(params, fresh, ep, opponent, ctx)
     flat = {f"{part}/{k}": v for part in ("policy", "value") for k, v in params[part].items()}
     hp = {"gamma": GAMMA, "lam": agent.dice_discount, "temp": agent.softmax_temp,
-          "beta": agent.entropy_beta, "weight": agent.shaping_weight, "clip": agent.clip_norm,
+          "beta": agent.entropy_beta, "weight": agent.shaping_weight, "clip": agent.clip_grad_norm,
           "lr_actor": agent.lr_actor, "lr_critic": agent.lr_critic,
           "lr_actor_value": agent.lr_actor if agent.lr_actor_value is None
           else agent.lr_actor_value}
@@ -197,7 +197,7 @@ def test_presets_are_the_papers_settings():
     coin = LOQA(**LOQA_COIN)
     assert (coin.batch_size, coin.rollout_len, coin.hidden_size, coin.lr_actor,
             coin.lr_critic, coin.entropy_beta, coin.buffer_capacity, coin.buffer_every,
-            coin.clip_norm, coin.dice_discount) == (512, 50, 128, 1e-3, 1e-2, 0.1, 10000, 10,
+            coin.clip_grad_norm, coin.dice_discount) == (512, 50, 128, 1e-3, 1e-2, 0.1, 10000, 10,
                                                     1.0, 0.9)
     ipd = LOQA(**LOQA_IPD)
     assert (ipd.batch_size, ipd.epsilon, ipd.buffer_capacity, ipd.entropy_beta) == (
@@ -208,7 +208,8 @@ def test_presets_are_the_papers_settings():
 @pytest.mark.parametrize("bad", [
     {"lr_actor": -1.0}, {"softmax_temp": 0.0}, {"dice_discount": 1.5}, {"epsilon": 2.0},
     {"buffer_capacity": -1}, {"buffer_every": 0}, {"self_play": "yes"},
-    {"critic_hidden_size": 0}, {"target_ema": "0.9"},
+    {"critic_hidden_size": 0}, {"target_ema": "0.9"}, {"clip_grad_norm": 0.0},
+    {"clip_grad_norm": -1.0},
 ])
 def test_bad_settings_are_refused_by_name(bad):
     name = next(iter(bad))
@@ -265,7 +266,7 @@ def test_interrupted_run_resumes_to_the_same_numbers(tmp_path, monkeypatch, game
     run exactly (metrics and final params)."""
     coin = isinstance(game, CoinGame)
     options = dict(batch_size=4, rollout_len=5, buffer_capacity=3, buffer_every=2,
-                   entropy_beta=0.1, clip_norm=1.0, lr_actor=0.05)
+                   entropy_beta=0.1, clip_grad_norm=1.0, lr_actor=0.05)
     if coin:
         options.update(policy="loqa-gru", hidden_size=6, critic_hidden_size=5, epsilon=0.0)
 
