@@ -146,7 +146,10 @@ a GRU of 64 units (``layers_before_gru: 1``, ``"coin-gru"``); Adam 0.003 for the
 (``advantage: 'TD0'``, GAE lambda 0); one policy step per batch. ``aa_weight`` 0.5 is the
 stored ``inf_weight``, read as beta. Not matched: that code's critic is a GRU Q-network
 (2 dense layers before the GRU) with an EMA target (0.99), here a state-value MLP of the
-board (`CoinMLPValue`); the code that trained the checkpoints is not in the published
+board (`CoinMLPValue`); their runs trained one agent in self-play (``just_self_play``)
+against a replay buffer of its past selves (``agent_replay_buffer``: pushed every 10 updates,
+capacity 10,000, all opponents drawn from it), here two learners learn against each other;
+the code that trained the checkpoints is not in the published
 repository (whose ``coin_train.py`` has no ``proximal`` option), so the alignment term is
 the one of the authors' later code (`lola_games.agents.advantage_alignment`)."""
 

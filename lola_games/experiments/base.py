@@ -69,7 +69,8 @@ class Experiment:
         runs: the runs.
         sizes: ``{size: {"n_seeds", "n_updates", ...}}`` for ``full``/``quick``/``smoke``
             (and any other size of this experiment, chosen with ``--size``); ``log_every``
-            overrides the experiment's; any other key is a hyper-parameter override applied
+            overrides the experiment's; ``runs`` (a tuple of run keys) trains and draws only
+            those runs (default: all); any other key is a hyper-parameter override applied
             to every agent that takes it (e.g. a smaller ``batch_size`` for quick sampled
             runs).
         dtype: params dtype of every run.
@@ -102,6 +103,21 @@ class Experiment:
     prepare: Callable[[Path, str, str, int, bool], None] | None = None
     report: Callable[[dict[str, Run], Path, str, Path, Sequence[str]], list[Path]] | None = None
     exploiter: AgentSpec | None = None
+
+    def __post_init__(self) -> None:
+        keys = [spec.key for spec in self.runs]
+        for size, settings in self.sizes.items():
+            chosen = settings.get("runs")
+            if chosen is None:
+                continue
+            if not chosen or set(chosen) - set(keys):
+                raise ValueError(f"{self.name}: size {size!r} must name one or more of the "
+                                 f"runs {keys}, got runs={chosen!r}")
+
+    def runs_of(self, size: str) -> tuple[RunSpec, ...]:
+        """The runs size ``size`` trains and draws (its ``runs``; default all), in order."""
+        chosen = self.sizes[size].get("runs")
+        return self.runs if chosen is None else tuple(s for s in self.runs if s.key in chosen)
 
 
 EXPERIMENTS: Registry[Experiment] = Registry("experiment", group="lola_games.experiments")

@@ -202,8 +202,8 @@ def reproduce(
                      overwrite=overwrite, resume=resume)
         plan = replace(plan, trackers=tuple(trackers))
         _train(exp, name, size, plan, backend)
-    runs = {spec.key: load_run(out / spec.key) for spec in exp.runs}
-    table = plotting.results_table([runs[s.key] for s in exp.runs])
+    runs = {spec.key: load_run(out / spec.key) for spec in exp.runs_of(size)}
+    table = plotting.results_table(list(runs.values()))
     files = _write_outputs(exp, runs, table, out, size, figures, formats)
     return Reproduction(name, out, runs, table, files)
 
@@ -218,6 +218,7 @@ def _plan(exp: Experiment, size: str, out: Path, n_seeds: int | None, *, device:
           seed: int, progress: bool, overwrite: bool, resume: bool) -> _Plan:
     """The settings of size ``size`` of ``exp``, with ``n_seeds`` (if given) for its seeds."""
     settings = dict(exp.sizes[size])
+    settings.pop("runs", None)  # `Experiment.runs_of`
     size_seeds, n_updates = settings.pop("n_seeds"), settings.pop("n_updates")
     log_every = settings.pop("log_every", exp.log_every)
     exploiter_updates = settings.pop("exploiter_updates", 0)
@@ -232,7 +233,7 @@ def _train(exp: Experiment, name: str, size: str, plan: _Plan, backend: Any) -> 
         _require(exp.requires, name)
     if exp.prepare is not None:
         exp.prepare(plan.out, size, plan.device, plan.seed, plan.overwrite)
-    run_grid([_task(exp, spec, plan) for spec in exp.runs], backend, replan=False)
+    run_grid([_task(exp, spec, plan) for spec in exp.runs_of(size)], backend, replan=False)
 
 
 def _task(exp: Experiment, spec: RunSpec, plan: _Plan) -> RunTask:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,28 @@ def test_every_experiment_has_three_sizes():
     for exp in EXPERIMENTS.values():
         assert {"full", "quick", "smoke"} <= set(exp.sizes)  # and possibly its own
         assert len({r.key for r in exp.runs}) == len(exp.runs)
+
+
+def test_a_size_can_train_some_of_the_runs(tmp_path):
+    """A size's ``runs`` trains, tables and draws those runs only; bad names are refused."""
+    lookahead = EXPERIMENTS["lookahead"]
+    smoke = lookahead.sizes["smoke"]
+    drawn = []
+    two = replace(lookahead, sizes={**lookahead.sizes, "two": {**smoke, "runs": ("k2", "k0")}},
+                  figures=lambda runs, size: drawn.append(list(runs)) or {})
+    assert [s.key for s in two.runs_of("two")] == ["k0", "k2"]
+    assert two.runs_of("smoke") == lookahead.runs
+    EXPERIMENTS.register("lookahead", two, replace=True)
+    try:
+        result = reproduce("lookahead", tmp_path, size="two", formats=("png",))
+    finally:
+        EXPERIMENTS.register("lookahead", lookahead, replace=True)
+    assert list(result.runs) == ["k0", "k2"] and drawn == [["k0", "k2"]]
+    assert [row["run"] for row in result.table] == [two.runs[0].label, two.runs[2].label]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["k0", "k2"]
+    for bad in (("k9",), ()):
+        with pytest.raises(ValueError, match=r"size 'two' must name one or more of the runs"):
+            replace(lookahead, sizes={"two": {**smoke, "runs": bad}})
 
 
 def test_scripts_run(tmp_path):
