@@ -15,8 +15,9 @@ always-cooperate, always-defect and a PPO exploiter trained against it for the s
 Sizes: ``paper`` (= ``full``) 10 seeds of 6,000 updates (the stored checkpoints are of update
 25,400 of a run the published code does not hold; 6,000 is LOQA's length, for comparison);
 ``cpu`` the ``aa`` run alone, 1 seed of 10,000 updates in the paper's setting (the same game,
-rounds, episodes and networks; about 0.3 s of wall clock per update of both learners on two
-CPU cores, so under an hour with the evaluation and 200 updates of each exploiter);
+rounds, episodes and networks; 0.29 s of wall clock per update of both learners on two
+CPU cores, 48 minutes with the evaluation and 200 updates of each exploiter; its result is
+on the docs page);
 ``quick`` and ``smoke`` check the pipeline.
 """
 
